@@ -1,0 +1,229 @@
+package io.policylong.model.runtime;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import io.policylong.model.config.ModelConfig;
+import io.policylong.model.config.RotaryFrequencies;
+import io.policylong.model.safetensors.SafetensorsCheckpoint;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Qwen2/Llama decoder in DJL: token embedding, then per layer RMSNorm, grouped-query causal self-attention
+ * with rotate-half rotary embeddings, a residual add, RMSNorm, a SwiGLU MLP and a residual add; a final
+ * RMSNorm and the (tied or separate) LM head are applied by the caller on the positions it needs.
+ *
+ * <p>Batches are right-padded: every row uses positions {@code 0..L-1}, and because attention is causal a
+ * real token never sees the padding after it, so no padding mask is needed and results for real positions
+ * do not depend on what else is in the batch. Attention runs in query chunks against the keys up to the end
+ * of the chunk, the MLP in position chunks, so memory stays linear in length (see {@link ChunkSettings}).
+ */
+public final class DecoderModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final DecoderWeights weights;
+    private final RotaryFrequencies rotary;
+    private final float attentionScale;
+
+    private DecoderModel(ModelConfig config, NDManager manager, DecoderWeights weights) {
+        this.config = config;
+        this.manager = manager;
+        this.weights = weights;
+        this.rotary = RotaryFrequencies.of(config);
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    /** Loads {@code config.json} and the safetensors weights of a checkpoint directory onto a device. */
+    public static DecoderModel load(Path checkpointDirectory, Device device) throws IOException {
+        ModelConfig config = ModelConfig.load(checkpointDirectory);
+        return load(checkpointDirectory, config, device);
+    }
+
+    /** Loads the weights of a checkpoint directory for a given configuration. */
+    public static DecoderModel load(Path checkpointDirectory, ModelConfig config, Device device) throws IOException {
+        SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(checkpointDirectory);
+        NDManager manager = NDManager.newBaseManager(device);
+        try {
+            DecoderWeights weights = DecoderWeights.load(checkpoint, config, manager);
+            return new DecoderModel(config, manager, weights);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** The model configuration. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The device the weights live on. */
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /** A new manager for one forward pass; close it to free every intermediate. */
+    public NDManager newBatchManager() {
+        return manager.newSubManager();
+    }
+
+    /**
+     * Runs all decoder layers over right-padded token ids {@code [batch, length]} (int64) and returns the
+     * residual stream {@code [batch, length, hidden]} before the final norm, in the ids' manager.
+     */
+    public NDArray hiddenStates(NDArray ids, ChunkSettings chunks) {
+        NDManager batch = ids.getManager();
+        long length = ids.getShape().get(1);
+        NDList rope = RotaryTables.create(batch, rotary, Math.toIntExact(length));
+        List<NDArray> masks = causalMasks(batch, length, chunks.attentionChunk());
+        NDArray x = Embedding.embedding(ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+        for (DecoderWeights.Layer layer : weights.layers()) {
+            try (NDManager scope = batch.newSubManager()) {
+                x.attach(scope);
+                NDArray attention = attention(rmsNorm(x, layer.inputNorm()), layer, rope, masks,
+                        chunks.attentionChunk());
+                NDArray afterAttention = x.add(attention);
+                NDArray mlp = mlp(rmsNorm(afterAttention, layer.postAttentionNorm()), layer, chunks.mlpChunk());
+                NDArray next = afterAttention.add(mlp);
+                next.attach(batch);
+                x = next;
+            }
+        }
+        rope.close();
+        masks.forEach(NDArray::close);
+        return x;
+    }
+
+    /** Applies the final RMSNorm and the LM head to hidden rows {@code [..., hidden]}: the logits. */
+    public NDArray logits(NDArray hiddenRows) {
+        NDArray normalized = rmsNorm(hiddenRows, weights.finalNorm());
+        return Linear.linear(normalized, weights.lmHead()).singletonOrThrow();
+    }
+
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray inverseRms = x.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).pow(-0.5);
+        return x.mul(inverseRms).mul(weight);
+    }
+
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        NDList out = bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias);
+        return out.singletonOrThrow();
+    }
+
+    /** Additive masks, one per query chunk: 0 where the key is at or before the query, -inf after it. */
+    private static List<NDArray> causalMasks(NDManager manager, long length, int chunk) {
+        List<NDArray> masks = new ArrayList<>();
+        for (long start = 0; start < length; start += chunk) {
+            long end = Math.min(length, start + chunk);
+            try (NDManager temp = manager.newSubManager()) {
+                NDArray queries = temp.arange(start, end, 1, DataType.INT64).reshape(end - start, 1);
+                NDArray keys = temp.arange(0, end, 1, DataType.INT64).reshape(1, end);
+                NDArray future = keys.gt(queries);
+                Shape shape = future.getShape();
+                NDArray mask = NDArrays.where(future, temp.full(shape, Float.NEGATIVE_INFINITY), temp.zeros(shape));
+                mask.attach(manager);
+                masks.add(mask);
+            }
+        }
+        return masks;
+    }
+
+    private NDArray attention(NDArray h, DecoderWeights.Layer w, NDList rope, List<NDArray> masks, int chunk) {
+        Shape shape = h.getShape();
+        long batch = shape.get(0);
+        long length = shape.get(1);
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int group = config.groupSize();
+        int dim = config.headDim();
+        NDArray q = linear(h, w.qWeight(), w.qBias()).reshape(batch, length, heads, dim).transpose(0, 2, 1, 3);
+        NDArray k = linear(h, w.kWeight(), w.kBias()).reshape(batch, length, kvHeads, dim).transpose(0, 2, 1, 3);
+        NDArray v = linear(h, w.vWeight(), w.vBias()).reshape(batch, length, kvHeads, dim).transpose(0, 2, 1, 3);
+        // Fold the 1/sqrt(d) softmax scale into q once instead of into every score chunk.
+        q = rotate(q, rope).mul(attentionScale);
+        k = rotate(k, rope);
+        // Query head h uses key/value head h / group: view queries as [batch, kvHeads, group, length, dim] so
+        // keys and values are shared by broadcasting instead of being copied group times.
+        NDArray grouped = q.reshape(batch, kvHeads, group, length, dim);
+        NDArray keysT = k.transpose(0, 1, 3, 2);
+        NDList outputs = new NDList();
+        NDManager scope = h.getManager();
+        int index = 0;
+        for (long start = 0; start < length; start += chunk, index++) {
+            long end = Math.min(length, start + chunk);
+            long rows = end - start;
+            try (NDManager temp = scope.newSubManager()) {
+                NDArray qc = grouped.get(new NDIndex(":, :, :, {}:{}", start, end));
+                qc.attach(temp);
+                NDArray kc = keysT.get(new NDIndex(":, :, :, :{}", end));
+                kc.attach(temp);
+                NDArray vc = v.get(new NDIndex(":, :, :{}", end));
+                vc.attach(temp);
+                NDArray scores = qc.reshape(batch, kvHeads, group * rows, dim).matMul(kc)
+                        .reshape(batch, kvHeads, group, rows, end)
+                        .add(masks.get(index));
+                NDArray probabilities = scores.softmax(-1).reshape(batch, kvHeads, group * rows, end);
+                NDArray out = probabilities.matMul(vc).reshape(batch, heads, rows, dim);
+                out.attach(scope);
+                outputs.add(out);
+            }
+        }
+        NDArray context = outputs.size() == 1 ? outputs.singletonOrThrow() : NDArrays.concat(outputs, 2);
+        NDArray merged = context.transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * dim);
+        return linear(merged, w.oWeight(), w.oBias());
+    }
+
+    /** Rotate-half rotary embedding: {@code x * cos + [-x2, x1] * sin}. */
+    private static NDArray rotate(NDArray x, NDList rope) {
+        long half = x.getShape().get(3) / 2;
+        NDArray first = x.get(new NDIndex("..., :{}", half));
+        NDArray second = x.get(new NDIndex("..., {}:", half));
+        NDArray rotated = second.neg().concat(first, -1);
+        return x.mul(rope.get(0)).add(rotated.mul(rope.get(1)));
+    }
+
+    private NDArray mlp(NDArray h, DecoderWeights.Layer w, int chunk) {
+        long length = h.getShape().get(1);
+        if (length <= chunk) {
+            return swiGlu(h, w);
+        }
+        NDManager scope = h.getManager();
+        NDList outputs = new NDList();
+        for (long start = 0; start < length; start += chunk) {
+            long end = Math.min(length, start + chunk);
+            try (NDManager temp = scope.newSubManager()) {
+                NDArray part = h.get(new NDIndex(":, {}:{}", start, end));
+                part.attach(temp);
+                NDArray out = swiGlu(part, w);
+                out.attach(scope);
+                outputs.add(out);
+            }
+        }
+        return NDArrays.concat(outputs, 1);
+    }
+
+    private static NDArray swiGlu(NDArray h, DecoderWeights.Layer w) {
+        NDArray gate = linear(h, w.gateWeight(), w.gateBias());
+        NDArray up = linear(h, w.upWeight(), w.upBias());
+        NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(up);
+        return linear(activated, w.downWeight(), w.downBias());
+    }
+
+    /** Frees the weights. */
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
