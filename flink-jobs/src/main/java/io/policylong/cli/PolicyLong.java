@@ -1,6 +1,7 @@
 package io.policylong.cli;
 
 import io.policylong.model.cli.BenchCommand;
+import io.policylong.model.cli.RandomCheckpointCommand;
 import io.policylong.model.cli.ScoreCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code policylong} command line: one subcommand per task of the project. */
 @Command(name = "policylong", mixinStandardHelpOptions = true, versionProvider = PolicyLong.Version.class,
         description = "PolicyLong Stream: on-policy long-context training data.",
-        subcommands = {ScoreCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ScoreCommand.class, BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})
 public final class PolicyLong implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -23,7 +23,8 @@ public final class RandomCheckpoint {
     /**
      * Generates every tensor of the configuration with the Hugging Face names, deterministically from the seed.
      * Matrices are Gaussian with standard deviation {@code gain / sqrt(fan_in)}; norm weights are
-     * {@code 1 + 0.2 N(0,1)}; biases {@code 0.1 N(0,1)}; embeddings {@code N(0,1)}.
+     * {@code 1 + 0.2 N(0,1)}; biases {@code 0.1 N(0,1)}; embeddings {@code 2 gain / sqrt(hidden)}, which gives
+     * logits of standard deviation about {@code 2 gain} through a tied head.
      */
     public static List<SafetensorsWriter.Tensor> tensors(ModelConfig config, long seed, double gain) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -32,7 +33,8 @@ public final class RandomCheckpoint {
         int q = config.numAttentionHeads() * config.headDim();
         int kv = config.numKeyValueHeads() * config.headDim();
         int inter = config.intermediateSize();
-        tensors.add(gaussian("model.embed_tokens.weight", random, 1.0, config.vocabSize(), hidden));
+        tensors.add(gaussian("model.embed_tokens.weight", random, 2 * gain / Math.sqrt(hidden), config.vocabSize(),
+                hidden));
         for (int i = 0; i < config.numLayers(); i++) {
             String p = "model.layers." + i + ".";
             tensors.add(norm(p + "input_layernorm.weight", random, hidden));

@@ -1,0 +1,212 @@
+package io.policylong.model.scoring;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+
+/**
+ * Checkpoints resident for scoring, by policy version. {@link #acquire} loads a version on first use and
+ * returns a {@link Lease}; concurrent requests for a version that is still loading wait for the same load.
+ * At most {@code maxResident} versions stay loaded: the newest ones are kept, and an older version is freed
+ * as soon as no lease holds it. A load that fails is reported to every waiter and forgotten (a later
+ * request tries again); versions already loaded are not touched.
+ */
+public final class CheckpointRegistry implements AutoCloseable {
+
+    /** Loads one checkpoint version from its directory. */
+    @FunctionalInterface
+    public interface Loader {
+        LoadedCheckpoint load(long version, Path directory) throws Exception;
+    }
+
+    private final int maxResident;
+    private final Loader loader;
+    private final Executor executor;
+    private final Map<Long, Entry> entries = new TreeMap<>();
+    private boolean closed;
+
+    private static final class Entry {
+        final long version;
+        final Path directory;
+        final CompletableFuture<LoadedCheckpoint> loading = new CompletableFuture<>();
+        LoadedCheckpoint checkpoint;
+        int leases;
+
+        Entry(long version, Path directory) {
+            this.version = version;
+            this.directory = directory;
+        }
+    }
+
+    /** A hold on a loaded version; close it when the request is done. */
+    public final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private boolean released;
+
+        private Lease(Entry entry) {
+            this.entry = entry;
+        }
+
+        /** The policy version. */
+        public long version() {
+            return entry.version;
+        }
+
+        /** The loaded checkpoint; valid until the lease is closed. */
+        public LoadedCheckpoint checkpoint() {
+            return entry.checkpoint;
+        }
+
+        @Override
+        public void close() {
+            synchronized (CheckpointRegistry.this) {
+                if (released) {
+                    return;
+                }
+                released = true;
+                entry.leases--;
+            }
+            evict();
+        }
+    }
+
+    /**
+     * @param maxResident versions kept loaded when no lease needs more
+     * @param loader what loads a version
+     * @param executor where loads run
+     */
+    public CheckpointRegistry(int maxResident, Loader loader, Executor executor) {
+        if (maxResident < 1) {
+            throw new IllegalArgumentException("maxResident must be at least 1");
+        }
+        this.maxResident = maxResident;
+        this.loader = Objects.requireNonNull(loader);
+        this.executor = Objects.requireNonNull(executor);
+    }
+
+    /**
+     * A lease on a version, loading it from {@code directory} if it is not resident. The future fails with
+     * the loader's error if the load fails, or with an IllegalArgumentException if the version is already
+     * known under another directory.
+     */
+    public CompletableFuture<Lease> acquire(long version, Path directory) {
+        Path normalized = directory.toAbsolutePath().normalize();
+        Entry entry;
+        boolean start = false;
+        synchronized (this) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new IllegalStateException("the checkpoint registry is closed"));
+            }
+            entry = entries.get(version);
+            if (entry != null && !entry.directory.equals(normalized)) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException("policy version " + version
+                        + " is already loaded from " + entry.directory + ", not " + normalized));
+            }
+            if (entry == null) {
+                entry = new Entry(version, normalized);
+                entries.put(version, entry);
+                start = true;
+            }
+            // Count the lease now, even while the version is loading, so that it cannot be evicted between the
+            // end of its load and the moment the waiter receives it.
+            entry.leases++;
+            if (entry.checkpoint != null) {
+                return CompletableFuture.completedFuture(new Lease(entry));
+            }
+        }
+        if (start) {
+            Entry loadingEntry = entry;
+            executor.execute(() -> load(loadingEntry));
+        }
+        Entry waiting = entry;
+        return entry.loading.thenApply(checkpoint -> new Lease(waiting));
+    }
+
+    private void load(Entry entry) {
+        LoadedCheckpoint checkpoint;
+        try {
+            checkpoint = loader.load(entry.version, entry.directory);
+        } catch (Exception | Error e) {
+            synchronized (this) {
+                entries.remove(entry.version, entry);
+            }
+            entry.loading.completeExceptionally(new CompletionException("policy version " + entry.version + " ("
+                    + entry.directory + ") failed to load: " + e.getMessage(), e));
+            return;
+        }
+        boolean discard;
+        synchronized (this) {
+            discard = closed;
+            if (!discard) {
+                entry.checkpoint = checkpoint;
+            }
+        }
+        if (discard) {
+            checkpoint.close();
+            entry.loading.completeExceptionally(new IllegalStateException("the checkpoint registry is closed"));
+            return;
+        }
+        entry.loading.complete(checkpoint);
+        evict();
+    }
+
+    /** Frees the oldest unleased versions while more than {@code maxResident} are loaded. */
+    private void evict() {
+        List<LoadedCheckpoint> toClose = new ArrayList<>();
+        synchronized (this) {
+            TreeSet<Long> loaded = new TreeSet<>();
+            for (Entry e : entries.values()) {
+                if (e.checkpoint != null) {
+                    loaded.add(e.version);
+                }
+            }
+            int excess = loaded.size() - maxResident;
+            for (Long version : loaded) {
+                if (excess <= 0) {
+                    break;
+                }
+                Entry e = entries.get(version);
+                if (e.leases == 0) {
+                    entries.remove(version);
+                    toClose.add(e.checkpoint);
+                    excess--;
+                }
+            }
+        }
+        toClose.forEach(LoadedCheckpoint::close);
+    }
+
+    /** Versions currently loaded, oldest first. */
+    public synchronized List<Long> residentVersions() {
+        List<Long> versions = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            if (e.checkpoint != null) {
+                versions.add(e.version);
+            }
+        }
+        return versions;
+    }
+
+    /** Frees every loaded version; later requests fail. */
+    @Override
+    public void close() {
+        List<LoadedCheckpoint> toClose = new ArrayList<>();
+        synchronized (this) {
+            closed = true;
+            for (Entry e : entries.values()) {
+                if (e.checkpoint != null) {
+                    toClose.add(e.checkpoint);
+                }
+            }
+            entries.clear();
+        }
+        toClose.forEach(LoadedCheckpoint::close);
+    }
+}
