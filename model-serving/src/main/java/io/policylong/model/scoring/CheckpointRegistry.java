@@ -8,14 +8,13 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 /**
  * Checkpoints resident for scoring, by policy version. {@link #acquire} loads a version on first use and
  * returns a {@link Lease}; concurrent requests for a version that is still loading wait for the same load.
- * At most {@code maxResident} versions stay loaded: the newest ones are kept, and an older version is freed
- * as soon as no lease holds it. A load that fails is reported to every waiter and forgotten (a later
+ * At most {@code maxResident} versions stay loaded when no lease needs more: the newest ones are kept, and an
+ * older version is freed as soon as no lease holds it. A load that fails is reported to every waiter and forgotten (a later
  * request tries again); versions already loaded are not touched.
  */
 public final class CheckpointRegistry implements AutoCloseable {
@@ -42,6 +41,15 @@ public final class CheckpointRegistry implements AutoCloseable {
         Entry(long version, Path directory) {
             this.version = version;
             this.directory = directory;
+        }
+    }
+
+    /** A version that could not be loaded; the message names the version, directory and reason. */
+    public static final class LoadFailedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LoadFailedException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -137,7 +145,7 @@ public final class CheckpointRegistry implements AutoCloseable {
             synchronized (this) {
                 entries.remove(entry.version, entry);
             }
-            entry.loading.completeExceptionally(new CompletionException("policy version " + entry.version + " ("
+            entry.loading.completeExceptionally(new LoadFailedException("policy version " + entry.version + " ("
                     + entry.directory + ") failed to load: " + e.getMessage(), e));
             return;
         }
@@ -167,16 +175,16 @@ public final class CheckpointRegistry implements AutoCloseable {
                     loaded.add(e.version);
                 }
             }
-            int excess = loaded.size() - maxResident;
+            // Only versions older than the newest maxResident are candidates, and only while no lease holds them.
+            int candidates = loaded.size() - maxResident;
             for (Long version : loaded) {
-                if (excess <= 0) {
+                if (candidates-- <= 0) {
                     break;
                 }
                 Entry e = entries.get(version);
                 if (e.leases == 0) {
                     entries.remove(version);
                     toClose.add(e.checkpoint);
-                    excess--;
                 }
             }
         }
