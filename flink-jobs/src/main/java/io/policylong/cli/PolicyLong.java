@@ -1,6 +1,7 @@
 package io.policylong.cli;
 
 import io.policylong.model.cli.BenchCommand;
+import io.policylong.model.cli.ErrorReporter;
 import io.policylong.model.cli.RandomCheckpointCommand;
 import io.policylong.model.cli.ScoreCommand;
 import picocli.CommandLine;
@@ -24,7 +25,9 @@ public final class PolicyLong implements Runnable {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
-        int exit = new CommandLine(new PolicyLong()).execute(args);
+        int exit = new CommandLine(new PolicyLong())
+                .setExecutionExceptionHandler(new ErrorReporter())
+                .execute(args);
         System.exit(exit);
     }
 

@@ -99,7 +99,13 @@ public record ModelConfig(
 
     /** Reads and validates {@code config.json} (the file or the checkpoint directory holding it). */
     public static ModelConfig load(Path fileOrDirectory) throws InvalidCheckpointException {
+        if (!Files.exists(fileOrDirectory)) {
+            throw new InvalidCheckpointException(fileOrDirectory + ": no such checkpoint directory or " + FILE_NAME);
+        }
         Path file = Files.isDirectory(fileOrDirectory) ? fileOrDirectory.resolve(FILE_NAME) : fileOrDirectory;
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidCheckpointException(file + ": missing (every checkpoint needs a " + FILE_NAME + ")");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(Files.readAllBytes(file));
