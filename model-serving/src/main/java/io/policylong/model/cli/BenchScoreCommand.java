@@ -123,6 +123,8 @@ public final class BenchScoreCommand implements Callable<Integer> {
             }
             requests.add(ScoreRequest.allPositions(ids));
         }
+        System.gc();
+        ProcessMemory.releaseFreeMemory();
         long baseline = ProcessMemory.residentBytes();
         ProcessMemory.resetPeak();
         scorer.score(requests); // warm-up, not timed

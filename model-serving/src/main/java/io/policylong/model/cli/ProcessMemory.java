@@ -1,5 +1,6 @@
 package io.policylong.model.cli;
 
+import com.sun.jna.NativeLibrary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,18 @@ final class ProcessMemory {
     /** Peak resident set size since start or the last {@link #resetPeak()}, or 0 when unknown. */
     static long peakResidentBytes() throws IOException {
         return field("VmHWM:");
+    }
+
+    /**
+     * Returns memory the C allocator holds but no longer uses to the kernel ({@code malloc_trim}), so that
+     * the next peak measures one workload, not what earlier ones left in the allocator. No-op off glibc.
+     */
+    static void releaseFreeMemory() {
+        try {
+            NativeLibrary.getInstance("c").getFunction("malloc_trim").invokeInt(new Object[] {0L});
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            // Not glibc: measurements then include retained allocator memory.
+        }
     }
 
     /** Resets the peak to the current size (Linux 4.0+); does nothing where unsupported. */

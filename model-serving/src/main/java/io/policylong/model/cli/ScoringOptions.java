@@ -23,21 +23,24 @@ public final class ScoringOptions {
             description = "Sequences that may wait for a batch before submission blocks. Default: ${DEFAULT-VALUE}.")
     public int queueCapacity;
 
-    @Option(names = "--attention-chunk", defaultValue = "512", paramLabel = "N",
-            description = "Query positions per attention step. Default: ${DEFAULT-VALUE}.")
-    public int attentionChunk;
+    @Option(names = "--attention-block-mib", defaultValue = "8", paramLabel = "MIB",
+            description = "Size of one block of attention scores (sets the query rows per attention step). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    public double attentionBlockMib;
 
-    @Option(names = "--mlp-chunk", defaultValue = "2048", paramLabel = "N",
-            description = "Positions per MLP step. Default: ${DEFAULT-VALUE}.")
-    public int mlpChunk;
+    @Option(names = "--mlp-block-mib", defaultValue = "32", paramLabel = "MIB",
+            description = "Size of one block of MLP activations (sets the positions per MLP step). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    public double mlpBlockMib;
 
-    @Option(names = "--entropy-chunk", defaultValue = "512", paramLabel = "N",
-            description = "Positions per logits-to-entropy step. Default: ${DEFAULT-VALUE}.")
-    public int entropyChunk;
+    @Option(names = "--entropy-block-mib", defaultValue = "32", paramLabel = "MIB",
+            description = "Size of one block of logits (sets the positions per logits-to-entropy step). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    public double entropyBlockMib;
 
     /** The chunk settings these options describe. */
     public ChunkSettings chunks() {
-        return new ChunkSettings(attentionChunk, mlpChunk, entropyChunk);
+        return ChunkSettings.ofMebibytes(attentionBlockMib, mlpBlockMib, entropyBlockMib);
     }
 
     /** The batching deadline. */

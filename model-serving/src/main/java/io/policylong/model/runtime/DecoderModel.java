@@ -17,8 +17,6 @@ import io.policylong.model.config.RotaryFrequencies;
 import io.policylong.model.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A Qwen2/Llama decoder in DJL: token embedding, then per layer RMSNorm, grouped-query causal self-attention
@@ -86,23 +84,25 @@ public final class DecoderModel implements AutoCloseable {
     public NDArray hiddenStates(NDArray ids, ChunkSettings chunks) {
         NDManager batch = ids.getManager();
         long length = ids.getShape().get(1);
+        long batchSize = ids.getShape().get(0);
         NDList rope = RotaryTables.create(batch, rotary, Math.toIntExact(length));
-        List<NDArray> masks = causalMasks(batch, length, chunks.attentionChunk());
+        int attentionRows = chunks.attentionRows(batchSize, config.numAttentionHeads(), length);
+        int mlpRows = chunks.mlpRows(batchSize, config.intermediateSize(), length);
+        NDArray mask = causalMask(batch, attentionRows);
         NDArray x = Embedding.embedding(ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
         for (DecoderWeights.Layer layer : weights.layers()) {
             try (NDManager scope = batch.newSubManager()) {
                 x.attach(scope);
-                NDArray attention = attention(rmsNorm(x, layer.inputNorm()), layer, rope, masks,
-                        chunks.attentionChunk());
-                NDArray afterAttention = x.add(attention);
-                NDArray mlp = mlp(rmsNorm(afterAttention, layer.postAttentionNorm()), layer, chunks.mlpChunk());
-                NDArray next = afterAttention.add(mlp);
+                NDArray attention = attention(rmsNorm(x, layer.inputNorm()), layer, rope, mask, attentionRows);
+                NDArray afterAttention = attention.addi(x);
+                NDArray mlp = mlp(rmsNorm(afterAttention, layer.postAttentionNorm()), layer, mlpRows);
+                NDArray next = mlp.addi(afterAttention);
                 next.attach(batch);
                 x = next;
             }
         }
         rope.close();
-        masks.forEach(NDArray::close);
+        mask.close();
         return x;
     }
 
@@ -113,8 +113,8 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray inverseRms = x.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).pow(-0.5);
-        return x.mul(inverseRms).mul(weight);
+        NDArray inverseRms = x.square().mean(new int[] {-1}, true).addi(config.rmsNormEps()).powi(-0.5);
+        return x.mul(inverseRms).muli(weight);
     }
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
@@ -122,25 +122,23 @@ public final class DecoderModel implements AutoCloseable {
         return out.singletonOrThrow();
     }
 
-    /** Additive masks, one per query chunk: 0 where the key is at or before the query, -inf after it. */
-    private static List<NDArray> causalMasks(NDManager manager, long length, int chunk) {
-        List<NDArray> masks = new ArrayList<>();
-        for (long start = 0; start < length; start += chunk) {
-            long end = Math.min(length, start + chunk);
-            try (NDManager temp = manager.newSubManager()) {
-                NDArray queries = temp.arange(start, end, 1, DataType.INT64).reshape(end - start, 1);
-                NDArray keys = temp.arange(0, end, 1, DataType.INT64).reshape(1, end);
-                NDArray future = keys.gt(queries);
-                Shape shape = future.getShape();
-                NDArray mask = NDArrays.where(future, temp.full(shape, Float.NEGATIVE_INFINITY), temp.zeros(shape));
-                mask.attach(manager);
-                masks.add(mask);
-            }
+    /**
+     * The additive causal mask of a chunk's diagonal block, {@code [rows, rows]}: 0 where the key is at or
+     * before the query, -inf after it. Keys before the chunk are visible to every query of the chunk.
+     */
+    private static NDArray causalMask(NDManager manager, long rows) {
+        try (NDManager temp = manager.newSubManager()) {
+            NDArray queries = temp.arange(0, rows, 1, DataType.INT64).reshape(rows, 1);
+            NDArray keys = temp.arange(0, rows, 1, DataType.INT64).reshape(1, rows);
+            NDArray future = keys.gt(queries);
+            Shape shape = future.getShape();
+            NDArray mask = NDArrays.where(future, temp.full(shape, Float.NEGATIVE_INFINITY), temp.zeros(shape));
+            mask.attach(manager);
+            return mask;
         }
-        return masks;
     }
 
-    private NDArray attention(NDArray h, DecoderWeights.Layer w, NDList rope, List<NDArray> masks, int chunk) {
+    private NDArray attention(NDArray h, DecoderWeights.Layer w, NDList rope, NDArray mask, int chunk) {
         Shape shape = h.getShape();
         long batch = shape.get(0);
         long length = shape.get(1);
@@ -152,7 +150,7 @@ public final class DecoderModel implements AutoCloseable {
         NDArray k = linear(h, w.kWeight(), w.kBias()).reshape(batch, length, kvHeads, dim).transpose(0, 2, 1, 3);
         NDArray v = linear(h, w.vWeight(), w.vBias()).reshape(batch, length, kvHeads, dim).transpose(0, 2, 1, 3);
         // Fold the 1/sqrt(d) softmax scale into q once instead of into every score chunk.
-        q = rotate(q, rope).mul(attentionScale);
+        q = rotate(q, rope).muli(attentionScale);
         k = rotate(k, rope);
         // Query head h uses key/value head h / group: view queries as [batch, kvHeads, group, length, dim] so
         // keys and values are shared by broadcasting instead of being copied group times.
@@ -160,8 +158,7 @@ public final class DecoderModel implements AutoCloseable {
         NDArray keysT = k.transpose(0, 1, 3, 2);
         NDList outputs = new NDList();
         NDManager scope = h.getManager();
-        int index = 0;
-        for (long start = 0; start < length; start += chunk, index++) {
+        for (long start = 0; start < length; start += chunk) {
             long end = Math.min(length, start + chunk);
             long rows = end - start;
             try (NDManager temp = scope.newSubManager()) {
@@ -172,8 +169,10 @@ public final class DecoderModel implements AutoCloseable {
                 NDArray vc = v.get(new NDIndex(":, :, :{}", end));
                 vc.attach(temp);
                 NDArray scores = qc.reshape(batch, kvHeads, group * rows, dim).matMul(kc)
-                        .reshape(batch, kvHeads, group, rows, end)
-                        .add(masks.get(index));
+                        .reshape(batch, kvHeads, group, rows, end);
+                // Only the diagonal block needs masking; the slice is a view, so this masks the scores in place.
+                NDArray diagonal = rows == chunk ? mask : mask.get(new NDIndex(":{}, :{}", rows, rows));
+                scores.get(new NDIndex("..., {}:", start)).addi(diagonal);
                 NDArray probabilities = scores.softmax(-1).reshape(batch, kvHeads, group * rows, end);
                 NDArray out = probabilities.matMul(vc).reshape(batch, heads, rows, dim);
                 out.attach(scope);
@@ -191,7 +190,7 @@ public final class DecoderModel implements AutoCloseable {
         NDArray first = x.get(new NDIndex("..., :{}", half));
         NDArray second = x.get(new NDIndex("..., {}:", half));
         NDArray rotated = second.neg().concat(first, -1);
-        return x.mul(rope.get(0)).add(rotated.mul(rope.get(1)));
+        return rotated.muli(rope.get(1)).addi(x.mul(rope.get(0)));
     }
 
     private NDArray mlp(NDArray h, DecoderWeights.Layer w, int chunk) {
@@ -217,7 +216,7 @@ public final class DecoderModel implements AutoCloseable {
     private static NDArray swiGlu(NDArray h, DecoderWeights.Layer w) {
         NDArray gate = linear(h, w.gateWeight(), w.gateBias());
         NDArray up = linear(h, w.upWeight(), w.upBias());
-        NDArray activated = gate.mul(Activation.sigmoid(gate)).mul(up);
+        NDArray activated = Activation.sigmoid(gate).muli(gate).muli(up);
         return linear(activated, w.downWeight(), w.downBias());
     }
 

@@ -15,8 +15,8 @@ import java.util.List;
 /**
  * Per-token entropy and next-token log-probability of a decoder. Requests are sorted by length and grouped
  * into right-padded forward passes of at most {@code maxBatchTokens} padded tokens (a longer sequence runs
- * alone); the final norm, LM head and log-softmax run only on the requested positions, in chunks of
- * {@link ChunkSettings#entropyChunk()} rows. Gradient tracking is off while scoring. One forward pass runs
+ * alone); the final norm, LM head and entropy run only on the requested positions, in blocks of at most
+ * {@link ChunkSettings#entropyBlockBytes()} of logits. Gradient tracking is off while scoring. One forward pass runs
  * at a time per scorer.
  */
 public final class EntropyScorer implements BatchScorer {
@@ -80,6 +80,29 @@ public final class EntropyScorer implements BatchScorer {
         return Arrays.asList(results);
     }
 
+    private record EntropyAndLogprob(NDArray entropy, NDArray logprob) {
+    }
+
+    /**
+     * Entropy and target log-probability of each row of logits {@code [n, vocab]} with a single exponential
+     * pass: with p = softmax(l) and log Z the log-partition, H = log Z - sum(p * l), and log Z = l_max -
+     * log p_max (p_max is at least 1/vocab, so its logarithm is accurate in float32). The sum is a batched
+     * dot product, so p * l is never materialised. This costs far less than log-softmax, exp, multiply and sum
+     * over the vocabulary, which otherwise rivals the LM head matmul itself.
+     */
+    private static EntropyAndLogprob entropyAndLogprob(NDArray logits, NDArray targets) {
+        long rows = logits.getShape().get(0);
+        long vocab = logits.getShape().get(1);
+        NDArray p = logits.softmax(-1);
+        NDArray argmax = logits.argMax(-1).reshape(rows, 1);
+        NDArray logPartition = logits.gather(argmax, 1).subi(p.gather(argmax, 1).log());
+        NDArray expectedLogit = p.reshape(rows, 1, vocab).batchMatMul(logits.reshape(rows, vocab, 1))
+                .reshape(rows, 1);
+        NDArray entropy = logPartition.sub(expectedLogit).reshape(rows);
+        NDArray logprob = logits.gather(targets, 1).subi(logPartition).reshape(rows);
+        return new EntropyAndLogprob(entropy, logprob);
+    }
+
     private synchronized List<ScoreResult> forward(List<ScoreRequest> group) {
         if (group.stream().allMatch(r -> r.scoredCount() == 0)) {
             return group.stream().map(r -> new ScoreResult(new int[0], new float[0], new float[0])).toList();
@@ -116,19 +139,17 @@ public final class EntropyScorer implements BatchScorer {
             }
             float[] entropy = new float[total];
             float[] logprob = new float[total];
-            int step = chunks.entropyChunk();
+            int step = chunks.entropyRows(model.config().vocabSize(), total);
             for (int s = 0; s < total; s += step) {
                 int e = Math.min(total, s + step);
                 try (NDManager temp = manager.newSubManager()) {
                     NDArray index = temp.create(Arrays.copyOfRange(rowIndex, s, e));
                     NDArray selected = rows.get(index);
                     selected.attach(temp);
-                    NDArray logSoftmax = model.logits(selected).logSoftmax(-1);
-                    NDArray h = logSoftmax.exp().mul(logSoftmax).sum(new int[] {-1}).neg();
-                    NDArray target = temp.create(Arrays.copyOfRange(targets, s, e)).reshape(e - s, 1);
-                    NDArray lp = logSoftmax.gather(target, 1).reshape(e - s);
-                    System.arraycopy(h.toType(DataType.FLOAT32, false).toFloatArray(), 0, entropy, s, e - s);
-                    System.arraycopy(lp.toFloatArray(), 0, logprob, s, e - s);
+                    EntropyAndLogprob scores = entropyAndLogprob(model.logits(selected),
+                            temp.create(Arrays.copyOfRange(targets, s, e)).reshape(e - s, 1));
+                    System.arraycopy(scores.entropy().toFloatArray(), 0, entropy, s, e - s);
+                    System.arraycopy(scores.logprob().toFloatArray(), 0, logprob, s, e - s);
                 }
             }
             List<ScoreResult> results = new ArrayList<>(batch);

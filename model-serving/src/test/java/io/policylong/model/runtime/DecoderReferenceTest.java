@@ -54,7 +54,7 @@ class DecoderReferenceTest {
         long[] ids = TestCheckpoints.tokens(length, config.vocabSize(), 11);
         double[][] expected = new ReferenceDecoder(config, written.weights()).score(ids);
         try (DecoderModel model = DecoderModel.load(written.directory(), Device.cpu())) {
-            EntropyScorer scorer = new EntropyScorer(model, new ChunkSettings(64, 128, 32), 1 << 16);
+            EntropyScorer scorer = new EntropyScorer(model, new ChunkSettings(10_000, 20_000, 5_000), 1 << 16);
             ScoreResult result = scorer.score(List.of(ScoreRequest.allPositions(ids))).get(0);
             assertEquals(length - 1, result.size());
             assertClose(expected, result);
@@ -72,7 +72,7 @@ class DecoderReferenceTest {
         long[] ids = TestCheckpoints.tokens(length, config.vocabSize(), 5);
         double[][] expected = new ReferenceDecoder(config, written.weights()).score(ids);
         try (DecoderModel model = DecoderModel.load(written.directory(), Device.cpu())) {
-            EntropyScorer scorer = new EntropyScorer(model, new ChunkSettings(300, 700, 500), 1 << 16);
+            EntropyScorer scorer = new EntropyScorer(model, new ChunkSettings(10_000_000, 134_400, 178_000), 1 << 16);
             assertClose(expected, scorer.score(List.of(ScoreRequest.allPositions(ids))).get(0));
         }
     }
