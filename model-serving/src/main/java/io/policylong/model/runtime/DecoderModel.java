@@ -25,8 +25,9 @@ import java.nio.file.Path;
  *
  * <p>Batches are right-padded: every row uses positions {@code 0..L-1}, and because attention is causal a
  * real token never sees the padding after it, so no padding mask is needed and results for real positions
- * do not depend on what else is in the batch. Attention runs in query chunks against the keys up to the end
- * of the chunk, the MLP in position chunks, so memory stays linear in length (see {@link ChunkSettings}).
+ * do not depend on what else is in the batch. Attention runs per sequence, up to its real length, in query
+ * chunks against the keys up to the end of the chunk; the MLP runs in position chunks; so memory stays
+ * linear in length (see {@link ChunkSettings}).
  */
 public final class DecoderModel implements AutoCloseable {
     private final ModelConfig config;
@@ -78,22 +79,28 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     /**
-     * Runs all decoder layers over right-padded token ids {@code [batch, length]} (int64) and returns the
-     * residual stream {@code [batch, length, hidden]} before the final norm, in the ids' manager.
+     * Runs all decoder layers over right-padded token ids {@code [batch, length]} (int64) whose real lengths
+     * are {@code lengths}, and returns the residual stream {@code [batch, length, hidden]} before the final
+     * norm, in the ids' manager. Attention skips the padding (its rows hold zeros); values at padded positions
+     * are meaningless.
      */
-    public NDArray hiddenStates(NDArray ids, ChunkSettings chunks) {
+    public NDArray hiddenStates(NDArray ids, int[] lengths, ChunkSettings chunks) {
         NDManager batch = ids.getManager();
         long length = ids.getShape().get(1);
         long batchSize = ids.getShape().get(0);
+        if (lengths.length != batchSize) {
+            throw new IllegalArgumentException(lengths.length + " lengths for a batch of " + batchSize);
+        }
         NDList rope = RotaryTables.create(batch, rotary, Math.toIntExact(length));
-        int attentionRows = chunks.attentionRows(batchSize, config.numAttentionHeads(), length);
+        int attentionRows = chunks.attentionRows(1, config.numAttentionHeads(), length);
         int mlpRows = chunks.mlpRows(batchSize, config.intermediateSize(), length);
         NDArray mask = causalMask(batch, attentionRows);
         NDArray x = Embedding.embedding(ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
         for (DecoderWeights.Layer layer : weights.layers()) {
             try (NDManager scope = batch.newSubManager()) {
                 x.attach(scope);
-                NDArray attention = attention(rmsNorm(x, layer.inputNorm()), layer, rope, mask, attentionRows);
+                NDArray attention = attention(rmsNorm(x, layer.inputNorm()), lengths, layer, rope, mask,
+                        attentionRows);
                 NDArray afterAttention = attention.addi(x);
                 NDArray mlp = mlp(rmsNorm(afterAttention, layer.postAttentionNorm()), layer, mlpRows);
                 NDArray next = mlp.addi(afterAttention);
@@ -138,7 +145,8 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
-    private NDArray attention(NDArray h, DecoderWeights.Layer w, NDList rope, NDArray mask, int chunk) {
+    private NDArray attention(NDArray h, int[] lengths, DecoderWeights.Layer w, NDList rope, NDArray mask,
+            int chunk) {
         Shape shape = h.getShape();
         long batch = shape.get(0);
         long length = shape.get(1);
@@ -156,30 +164,35 @@ public final class DecoderModel implements AutoCloseable {
         // keys and values are shared by broadcasting instead of being copied group times.
         NDArray grouped = q.reshape(batch, kvHeads, group, length, dim);
         NDArray keysT = k.transpose(0, 1, 3, 2);
-        NDList outputs = new NDList();
         NDManager scope = h.getManager();
-        for (long start = 0; start < length; start += chunk) {
-            long end = Math.min(length, start + chunk);
-            long rows = end - start;
-            try (NDManager temp = scope.newSubManager()) {
-                NDArray qc = grouped.get(new NDIndex(":, :, :, {}:{}", start, end));
-                qc.attach(temp);
-                NDArray kc = keysT.get(new NDIndex(":, :, :, :{}", end));
-                kc.attach(temp);
-                NDArray vc = v.get(new NDIndex(":, :, :{}", end));
-                vc.attach(temp);
-                NDArray scores = qc.reshape(batch, kvHeads, group * rows, dim).matMul(kc)
-                        .reshape(batch, kvHeads, group, rows, end);
-                // Only the diagonal block needs masking; the slice is a view, so this masks the scores in place.
-                NDArray diagonal = rows == chunk ? mask : mask.get(new NDIndex(":{}, :{}", rows, rows));
-                scores.get(new NDIndex("..., {}:", start)).addi(diagonal);
-                NDArray probabilities = scores.softmax(-1).reshape(batch, kvHeads, group * rows, end);
-                NDArray out = probabilities.matMul(vc).reshape(batch, heads, rows, dim);
-                out.attach(scope);
-                outputs.add(out);
+        // Each chunk's result is copied into one preallocated tensor right away: small results kept alive
+        // between the large, growing score blocks would fragment the allocator's heap. Padding rows stay zero.
+        NDArray context = scope.zeros(new Shape(batch, heads, length, dim));
+        // One sequence at a time: chunks get as many query rows as the block size allows, and a padded
+        // sequence's attention stops at its real length.
+        for (int b = 0; b < batch; b++) {
+            int real = lengths[b];
+            for (long start = 0; start < real; start += chunk) {
+                long end = Math.min(real, start + chunk);
+                long rows = end - start;
+                try (NDManager temp = scope.newSubManager()) {
+                    NDArray qc = grouped.get(new NDIndex("{}, :, :, {}:{}", b, start, end));
+                    qc.attach(temp);
+                    NDArray kc = keysT.get(new NDIndex("{}, :, :, :{}", b, end));
+                    kc.attach(temp);
+                    NDArray vc = v.get(new NDIndex("{}, :, :{}", b, end));
+                    vc.attach(temp);
+                    NDArray scores = qc.reshape(kvHeads, group * rows, dim).matMul(kc)
+                            .reshape(kvHeads, group, rows, end);
+                    // Only the diagonal block needs masking; the slice is a view, so this masks in place.
+                    NDArray diagonal = rows == chunk ? mask : mask.get(new NDIndex(":{}, :{}", rows, rows));
+                    scores.get(new NDIndex("..., {}:", start)).addi(diagonal);
+                    NDArray probabilities = scores.softmax(-1).reshape(kvHeads, group * rows, end);
+                    context.set(new NDIndex("{}, :, {}:{}", b, start, end),
+                            probabilities.matMul(vc).reshape(heads, rows, dim));
+                }
             }
         }
-        NDArray context = outputs.size() == 1 ? outputs.singletonOrThrow() : NDArrays.concat(outputs, 2);
         NDArray merged = context.transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * dim);
         return linear(merged, w.oWeight(), w.oBias());
     }
@@ -199,18 +212,17 @@ public final class DecoderModel implements AutoCloseable {
             return swiGlu(h, w);
         }
         NDManager scope = h.getManager();
-        NDList outputs = new NDList();
+        // Results go straight into one tensor (see attention for why nothing small is kept between blocks).
+        NDArray output = scope.zeros(h.getShape());
         for (long start = 0; start < length; start += chunk) {
             long end = Math.min(length, start + chunk);
             try (NDManager temp = scope.newSubManager()) {
                 NDArray part = h.get(new NDIndex(":, {}:{}", start, end));
                 part.attach(temp);
-                NDArray out = swiGlu(part, w);
-                out.attach(scope);
-                outputs.add(out);
+                output.set(new NDIndex(":, {}:{}", start, end), swiGlu(part, w));
             }
         }
-        return NDArrays.concat(outputs, 1);
+        return output;
     }
 
     private static NDArray swiGlu(NDArray h, DecoderWeights.Layer w) {

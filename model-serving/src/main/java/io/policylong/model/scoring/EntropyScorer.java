@@ -113,12 +113,14 @@ public final class EntropyScorer implements BatchScorer {
             int batch = group.size();
             int length = group.get(0).length();
             long[] padded = new long[batch * length];
+            int[] lengths = new int[batch];
             for (int b = 0; b < batch; b++) {
                 long[] ids = group.get(b).tokenIds();
                 System.arraycopy(ids, 0, padded, b * length, ids.length);
+                lengths[b] = ids.length;
             }
             NDArray ids = manager.create(padded, new Shape(batch, length));
-            NDArray hidden = model.hiddenStates(ids, chunks);
+            NDArray hidden = model.hiddenStates(ids, lengths, chunks);
             int hiddenSize = model.config().hiddenSize();
             NDArray rows = hidden.reshape((long) batch * length, hiddenSize);
 
