@@ -6,6 +6,7 @@ import io.policylong.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,8 +82,7 @@ public final class RandomCheckpoint {
             SafetensorsWriter.write(directory.resolve("model.safetensors"), tensors, dtype, Map.of("format", "pt"));
         }
         if (tokenizerJson != null) {
-            Files.copy(tokenizerJson, directory.resolve("tokenizer.json"),
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(tokenizerJson, directory.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

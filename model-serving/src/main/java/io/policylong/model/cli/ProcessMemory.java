@@ -18,11 +18,6 @@ final class ProcessMemory {
         return field("VmRSS:");
     }
 
-    /** Bytes the JVM has committed to its heap. */
-    static long javaHeapCommittedBytes() {
-        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
-    }
-
     /** Peak resident set size since start or the last {@link #resetPeak()}, or 0 when unknown. */
     static long peakResidentBytes() throws IOException {
         return field("VmHWM:");

@@ -59,9 +59,7 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         long started = System.nanoTime();
-        int failed = 0;
-        int scored = 0;
-        long tokens = 0;
+        Tally tally = new Tally();
         try (LoadedCheckpoint loaded = LoadedCheckpoint.load(checkpoint, ComputeDevice.resolve(scoring.device),
                         scoring.chunks(), scoring.maxBatchTokens);
                 MicroBatcher batcher = new MicroBatcher(loaded.scorer(), loaded.scorer()::validate,
@@ -79,7 +77,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 int lineNumber = line.number();
                 if (line.invalid()) {
                     err.printf("line %d: not valid UTF-8%n", lineNumber);
-                    failed++;
+                    tally.failed++;
                     continue;
                 }
                 if (line.text().isBlank()) {
@@ -90,42 +88,38 @@ public final class ScoreCommand implements Callable<Integer> {
                     parsed = ScoreInputLine.parse(line.text(), loaded.hasTokenizer() ? loaded.tokenizer() : null);
                 } catch (IllegalArgumentException e) {
                     err.printf("line %d: %s%n", lineNumber, e.getMessage());
-                    failed++;
+                    tally.failed++;
                     continue;
                 }
                 pending.add(new Pending(lineNumber, parsed,
                         batcher.submit(ScoreRequest.allPositions(parsed.tokenIds()))));
                 while (!pending.isEmpty() && (pending.size() > window || pending.peek().future().isDone())) {
-                    Pending p = pending.poll();
-                    if (write(p, json, err)) {
-                        scored++;
-                        tokens += p.line().tokenIds().length;
-                    } else {
-                        failed++;
-                    }
+                    write(pending.poll(), json, err, tally);
                 }
             }
             while (!pending.isEmpty()) {
-                Pending p = pending.poll();
-                if (write(p, json, err)) {
-                    scored++;
-                    tokens += p.line().tokenIds().length;
-                } else {
-                    failed++;
-                }
+                write(pending.poll(), json, err, tally);
             }
             json.flush();
         }
         double seconds = (System.nanoTime() - started) / 1e9;
-        err.printf("score: %d sequences (%d tokens) scored in %.1f s, %d line(s) failed; output: %s%n", scored, tokens,
-                seconds, failed, output);
-        return failed == 0 ? 0 : 1;
+        err.printf("score: %d sequences (%d tokens) scored in %.1f s, %d line(s) failed; output: %s%n", tally.scored,
+                tally.tokens, seconds, tally.failed, output);
+        return tally.failed == 0 ? 0 : 1;
+    }
+
+    /** Counts of what happened to the input lines. */
+    private static final class Tally {
+        int scored;
+        int failed;
+        long tokens;
     }
 
     private record Pending(int lineNumber, ScoreInputLine line, CompletableFuture<ScoreResult> future) {
     }
 
-    private static boolean write(Pending p, JsonGenerator json, PrintWriter err) throws IOException,
+    /** Waits for a line's result and writes it, or reports why it failed. */
+    private static void write(Pending p, JsonGenerator json, PrintWriter err, Tally tally) throws IOException,
             InterruptedException {
         ScoreResult result;
         try {
@@ -134,7 +128,8 @@ public final class ScoreCommand implements Callable<Integer> {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             err.printf("line %d: record %s could not be scored: %s%n", p.lineNumber(), p.line().id(),
                     cause.getMessage());
-            return false;
+            tally.failed++;
+            return;
         }
         long[] ids = p.line().tokenIds();
         json.writeStartObject();
@@ -147,7 +142,8 @@ public final class ScoreCommand implements Callable<Integer> {
         writeFloats(json, result.logprob());
         json.writeEndObject();
         json.writeRaw('\n');
-        return true;
+        tally.scored++;
+        tally.tokens += ids.length;
     }
 
     private static void writeFloats(JsonGenerator json, float[] values) throws IOException {

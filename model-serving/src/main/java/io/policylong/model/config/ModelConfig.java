@@ -50,6 +50,7 @@ public record ModelConfig(
         RopeScaling ropeScaling) {
 
     public static final String FILE_NAME = "config.json";
+    private static final long MAX_CONFIG_BYTES = 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public ModelConfig {
@@ -108,7 +109,14 @@ public record ModelConfig(
         }
         JsonNode root;
         try {
+            long size = Files.size(file);
+            if (size > MAX_CONFIG_BYTES) {
+                throw new InvalidCheckpointException(file + ": " + size + " bytes is not a plausible model "
+                        + "configuration (limit " + MAX_CONFIG_BYTES + ")");
+            }
             root = JSON.readTree(Files.readAllBytes(file));
+        } catch (InvalidCheckpointException e) {
+            throw e;
         } catch (IOException e) {
             throw new InvalidCheckpointException(file + ": cannot read model configuration: " + e.getMessage(), e);
         }

@@ -23,6 +23,9 @@ public final class SafetensorsCheckpoint {
     public static final String SINGLE_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
 
+    /** Real index files are tens of KB; the bound keeps a hostile one from exhausting the heap. */
+    static final long MAX_INDEX_BYTES = 16L * 1024 * 1024;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path directory;
@@ -52,6 +55,10 @@ public final class SafetensorsCheckpoint {
     }
 
     private static SafetensorsCheckpoint openSharded(Path directory, Path index) throws IOException {
+        if (Files.size(index) > MAX_INDEX_BYTES) {
+            throw new InvalidCheckpointException(index + ": " + Files.size(index) + " bytes, more than an index can "
+                    + "plausibly need (" + MAX_INDEX_BYTES + ")");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(index.toFile());

@@ -37,8 +37,11 @@ import java.util.Map;
  * differ from shape times element size.
  */
 public final class SafetensorsFile {
-    /** Upper bound on the JSON header; real headers are a few hundred KB at most. */
-    public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    /**
+     * Upper bound on the JSON header. Real headers are well under 1 MB (about 150 bytes per tensor); the bound
+     * keeps a hostile header from exhausting the heap while it is parsed.
+     */
+    public static final long MAX_HEADER_BYTES = 32L * 1024 * 1024;
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)

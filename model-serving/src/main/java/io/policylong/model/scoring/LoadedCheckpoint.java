@@ -6,6 +6,7 @@ import io.policylong.model.runtime.ChunkSettings;
 import io.policylong.model.runtime.DecoderModel;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -33,7 +34,7 @@ public final class LoadedCheckpoint implements AutoCloseable {
             throws IOException {
         ModelConfig config = ModelConfig.load(directory);
         CheckpointTokenizer tokenizer = null;
-        if (java.nio.file.Files.exists(directory.resolve(CheckpointTokenizer.FILE_NAME))) {
+        if (Files.exists(directory.resolve(CheckpointTokenizer.FILE_NAME))) {
             tokenizer = CheckpointTokenizer.load(directory);
         }
         try {
