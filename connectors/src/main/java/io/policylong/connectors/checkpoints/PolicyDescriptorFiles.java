@@ -1,0 +1,117 @@
+package io.policylong.connectors.checkpoints;
+
+import io.policylong.connectors.records.InvalidRecordException;
+import io.policylong.connectors.records.PolicyUpdate;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The file form of a {@link PolicyUpdate}: one JSON descriptor per version, named
+ * {@code policy-<version, 12 digits>.json}, in a checkpoints directory that the pipeline watches.
+ *
+ * <p>Writers create the file under a hidden temporary name in the same directory, force it to disk and
+ * rename it into place atomically, so a watcher sees either no descriptor or a complete one. Readers accept
+ * only descriptor names, bound the size, decode strict UTF-8 and validate the JSON; the version inside must
+ * match the file name.
+ */
+public final class PolicyDescriptorFiles {
+    /** Largest descriptor accepted; real ones are a few hundred bytes. */
+    public static final int MAX_BYTES = 64 * 1024;
+
+    private static final Pattern NAME = Pattern.compile("policy-(\\d{12,19})\\.json");
+
+    private PolicyDescriptorFiles() {
+    }
+
+    /** The descriptor file name of a version. */
+    public static String fileName(long version) {
+        return String.format("policy-%012d.json", version);
+    }
+
+    /** Whether a path has the name of a descriptor (temporary files do not). */
+    public static boolean isDescriptor(Path file) {
+        return NAME.matcher(file.getFileName().toString()).matches();
+    }
+
+    /** Writes the descriptor of an update into a directory, atomically; returns its path. */
+    public static Path write(Path directory, PolicyUpdate update) throws IOException {
+        Files.createDirectories(directory);
+        Path target = directory.resolve(fileName(update.version()));
+        Path temp = Files.createTempFile(directory, "." + fileName(update.version()) + ".", ".tmp");
+        try {
+            byte[] bytes = (update.toJson() + "\n").getBytes(StandardCharsets.UTF_8);
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException(directory + ": the file system cannot rename atomically, so descriptors "
+                        + "could be seen half-written; use a local or POSIX file system", e);
+            }
+            return target;
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /**
+     * Reads and validates a descriptor.
+     *
+     * @throws InvalidRecordException naming the file and the reason when it is not a valid descriptor
+     */
+    public static PolicyUpdate read(Path file) throws IOException, InvalidRecordException {
+        Matcher name = NAME.matcher(file.getFileName().toString());
+        if (!name.matches()) {
+            throw new InvalidRecordException(file + ": not a policy descriptor name (policy-<12+ digits>.json)");
+        }
+        long size = Files.size(file);
+        if (size > MAX_BYTES) {
+            throw new InvalidRecordException(file + ": " + size + " bytes, larger than a descriptor can be ("
+                    + MAX_BYTES + ")");
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidRecordException(file + ": not valid UTF-8");
+        }
+        PolicyUpdate update;
+        try {
+            update = PolicyUpdate.fromJson(json);
+        } catch (InvalidRecordException e) {
+            throw new InvalidRecordException(file + ": " + e.getMessage(), e);
+        }
+        long named;
+        try {
+            named = Long.parseLong(name.group(1));
+        } catch (NumberFormatException e) {
+            throw new InvalidRecordException(file + ": the version in the file name is out of range");
+        }
+        if (named != update.version()) {
+            throw new InvalidRecordException(file + ": the file name says version " + named + " but the descriptor "
+                    + "says " + update.version());
+        }
+        return update;
+    }
+}
