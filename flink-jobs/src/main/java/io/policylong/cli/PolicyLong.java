@@ -1,5 +1,6 @@
 package io.policylong.cli;
 
+import io.policylong.connectors.cli.CorpusCommand;
 import io.policylong.model.cli.BenchCommand;
 import io.policylong.model.cli.ErrorReporter;
 import io.policylong.model.cli.RandomCheckpointCommand;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code policylong} command line: one subcommand per task of the project. */
 @Command(name = "policylong", mixinStandardHelpOptions = true, versionProvider = PolicyLong.Version.class,
         description = "PolicyLong Stream: on-policy long-context training data.",
-        subcommands = {ScoreCommand.class, BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CorpusCommand.class, ScoreCommand.class, BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})
 public final class PolicyLong implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -14,7 +14,7 @@ public final class TestData {
     public static Path qwenTokenizer() {
         String root = System.getProperty("policylong.test.data",
                 System.getProperty("user.home") + "/.cache/policylong/test-data");
-        Path file = Path.of(root, "tokenizer-qwen3-3.7.2", "tokenizer.json");
+        Path file = Path.of(root, "tokenizer-qwen3-3.7.2", "package", "models", "tokenizer.json");
         if (!Files.isRegularFile(file)) {
             fail("missing " + file + ": run scripts/fetch-test-data.sh (the Maven build runs it before the tests)");
         }
