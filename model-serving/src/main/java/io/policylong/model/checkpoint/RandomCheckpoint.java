@@ -1,6 +1,7 @@
 package io.policylong.model.checkpoint;
 
 import io.policylong.model.config.ModelConfig;
+import io.policylong.model.config.ParameterLayout;
 import io.policylong.model.safetensors.SafetensorsDType;
 import io.policylong.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -30,40 +31,21 @@ public final class RandomCheckpoint {
     public static List<SafetensorsWriter.Tensor> tensors(ModelConfig config, long seed, double gain) {
         SplittableRandom random = new SplittableRandom(seed);
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
-        int hidden = config.hiddenSize();
-        int q = config.numAttentionHeads() * config.headDim();
-        int kv = config.numKeyValueHeads() * config.headDim();
-        int inter = config.intermediateSize();
-        tensors.add(gaussian("model.embed_tokens.weight", random, 2 * gain / Math.sqrt(hidden), config.vocabSize(),
-                hidden));
-        for (int i = 0; i < config.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            tensors.add(norm(p + "input_layernorm.weight", random, hidden));
-            tensors.add(matrix(p + "self_attn.q_proj.weight", random, gain, q, hidden));
-            tensors.add(matrix(p + "self_attn.k_proj.weight", random, gain, kv, hidden));
-            tensors.add(matrix(p + "self_attn.v_proj.weight", random, gain, kv, hidden));
-            if (config.qkvBias()) {
-                tensors.add(gaussian(p + "self_attn.q_proj.bias", random, 0.1, q));
-                tensors.add(gaussian(p + "self_attn.k_proj.bias", random, 0.1, kv));
-                tensors.add(gaussian(p + "self_attn.v_proj.bias", random, 0.1, kv));
+        for (Map.Entry<String, long[]> e : ParameterLayout.of(config).entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            double std;
+            if (name.equals("model.embed_tokens.weight")) {
+                std = 2 * gain / Math.sqrt(config.hiddenSize());
+            } else if (name.endsWith("norm.weight")) {
+                tensors.add(norm(name, random, (int) shape[0]));
+                continue;
+            } else if (name.endsWith(".bias")) {
+                std = 0.1;
+            } else {
+                std = gain / Math.sqrt(shape[1]);
             }
-            tensors.add(matrix(p + "self_attn.o_proj.weight", random, gain, hidden, q));
-            if (config.outputBias()) {
-                tensors.add(gaussian(p + "self_attn.o_proj.bias", random, 0.1, hidden));
-            }
-            tensors.add(norm(p + "post_attention_layernorm.weight", random, hidden));
-            tensors.add(matrix(p + "mlp.gate_proj.weight", random, gain, inter, hidden));
-            tensors.add(matrix(p + "mlp.up_proj.weight", random, gain, inter, hidden));
-            tensors.add(matrix(p + "mlp.down_proj.weight", random, gain, hidden, inter));
-            if (config.mlpBias()) {
-                tensors.add(gaussian(p + "mlp.gate_proj.bias", random, 0.1, inter));
-                tensors.add(gaussian(p + "mlp.up_proj.bias", random, 0.1, inter));
-                tensors.add(gaussian(p + "mlp.down_proj.bias", random, 0.1, hidden));
-            }
-        }
-        tensors.add(norm("model.norm.weight", random, hidden));
-        if (!config.tieWordEmbeddings()) {
-            tensors.add(matrix("lm_head.weight", random, gain, config.vocabSize(), hidden));
+            tensors.add(gaussian(name, random, std, shape));
         }
         return tensors;
     }
@@ -86,11 +68,6 @@ public final class RandomCheckpoint {
         }
     }
 
-    private static SafetensorsWriter.Tensor matrix(String name, SplittableRandom random, double gain, int rows,
-            int columns) {
-        return gaussian(name, random, gain / Math.sqrt(columns), rows, columns);
-    }
-
     private static SafetensorsWriter.Tensor norm(String name, SplittableRandom random, int size) {
         float[] values = new float[size];
         for (int i = 0; i < size; i++) {
@@ -99,18 +76,16 @@ public final class RandomCheckpoint {
         return new SafetensorsWriter.Tensor(name, new long[] {size}, values);
     }
 
-    private static SafetensorsWriter.Tensor gaussian(String name, SplittableRandom random, double std, int... shape) {
+    private static SafetensorsWriter.Tensor gaussian(String name, SplittableRandom random, double std, long[] shape) {
         long n = 1;
-        long[] dims = new long[shape.length];
-        for (int i = 0; i < shape.length; i++) {
-            n *= shape[i];
-            dims[i] = shape[i];
+        for (long d : shape) {
+            n *= d;
         }
         float[] values = new float[Math.toIntExact(n)];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) (std * gaussian(random));
         }
-        return new SafetensorsWriter.Tensor(name, dims, values);
+        return new SafetensorsWriter.Tensor(name, shape, values);
     }
 
     /** Box-Muller; SplittableRandom has no nextGaussian on Java 17. */
