@@ -66,7 +66,8 @@ public final class ScoreCommand implements Callable<Integer> {
                         scoring.maxBatchTokens, scoring.maxDelay(), scoring.queueCapacity, "score-batcher");
                 Utf8LineReader reader = openInput();
                 OutputStream out = openOutput();
-                JsonGenerator json = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
+                JsonGenerator json = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)
+                        .setRootValueSeparator(null)) {
             err.printf("score: %s (%s, %d layers, vocab %d) on %s%n", checkpoint,
                     loaded.config().architecture().className(), loaded.config().numLayers(),
                     loaded.config().vocabSize(), loaded.model().device());
@@ -76,7 +77,7 @@ public final class ScoreCommand implements Callable<Integer> {
             while ((line = reader.next()) != null) {
                 int lineNumber = line.number();
                 if (line.invalid()) {
-                    err.printf("line %d: not valid UTF-8%n", lineNumber);
+                    err.printf("line %d: %s%n", lineNumber, line.problem());
                     tally.failed++;
                     continue;
                 }

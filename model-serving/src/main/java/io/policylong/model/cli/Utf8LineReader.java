@@ -12,11 +12,20 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads a stream line by line and decodes each line as strict UTF-8 on its own, so that one line with
- * invalid bytes is reported (by line number) without losing the lines after it.
+ * invalid bytes, or one too long to hold, is reported (by line number) without losing the lines after it.
  */
 public final class Utf8LineReader implements Closeable {
-    /** A line: its text, or null with {@code invalid} set when its bytes are not UTF-8. */
-    public record Line(int number, String text, boolean invalid) {
+    /** Longest line read into memory; longer ones are skipped and reported. */
+    public static final int MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+    /**
+     * A line: its text, or null with a reason ({@code not valid UTF-8}, or too long) when it cannot be used.
+     */
+    public record Line(int number, String text, String problem) {
+        /** Whether the line could not be read as text. */
+        public boolean invalid() {
+            return problem != null;
+        }
     }
 
     private final InputStream in;
@@ -35,26 +44,32 @@ public final class Utf8LineReader implements Closeable {
         buffer.reset();
         int b;
         boolean any = false;
+        long length = 0;
         while ((b = in.read()) != -1) {
             any = true;
             if (b == '\n') {
                 break;
             }
-            buffer.write(b);
+            if (++length <= MAX_LINE_BYTES) {
+                buffer.write(b);
+            }
         }
         if (!any) {
             return null;
         }
         number++;
+        if (length > MAX_LINE_BYTES) {
+            return new Line(number, null, "longer than " + MAX_LINE_BYTES + " bytes (" + length + ")");
+        }
         byte[] bytes = buffer.toByteArray();
-        int length = bytes.length;
-        if (length > 0 && bytes[length - 1] == '\r') {
-            length--;
+        int size = bytes.length;
+        if (size > 0 && bytes[size - 1] == '\r') {
+            size--;
         }
         try {
-            return new Line(number, decoder.decode(ByteBuffer.wrap(bytes, 0, length)).toString(), false);
+            return new Line(number, decoder.decode(ByteBuffer.wrap(bytes, 0, size)).toString(), null);
         } catch (CharacterCodingException e) {
-            return new Line(number, null, true);
+            return new Line(number, null, "not valid UTF-8");
         }
     }
 

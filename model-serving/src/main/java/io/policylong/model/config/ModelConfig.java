@@ -138,7 +138,29 @@ public record ModelConfig(
         if (f.bool("use_sliding_window", false)) {
             throw f.error("use_sliding_window=true is not supported: every layer must use full attention");
         }
+        // Newer writers put the rotary settings (theta, type, scaling) into one "rope_parameters" object.
+        JsonNode ropeParameters = root.get("rope_parameters");
+        JsonNode scalingNode = root.get("rope_scaling");
+        double theta = f.number("rope_theta", 10000.0);
         double partialRotary = f.number("partial_rotary_factor", 1.0);
+        if (ropeParameters != null && !ropeParameters.isNull()) {
+            if (!ropeParameters.isObject()) {
+                throw f.error("rope_parameters is not a JSON object");
+            }
+            Fields rp = new Fields(ropeParameters, source + " rope_parameters");
+            if (rp.present("rope_theta")) {
+                double inner = rp.number("rope_theta", theta);
+                if (f.present("rope_theta") && inner != theta) {
+                    throw f.error("rope_theta " + theta + " and rope_parameters.rope_theta " + inner + " disagree");
+                }
+                theta = inner;
+            }
+            partialRotary = rp.number("partial_rotary_factor", partialRotary);
+            if (scalingNode != null && !scalingNode.isNull() && !scalingNode.equals(ropeParameters)) {
+                throw f.error("both rope_scaling and rope_parameters are given and they differ");
+            }
+            scalingNode = ropeParameters;
+        }
         if (partialRotary != 1.0) {
             throw f.error("partial_rotary_factor " + partialRotary + " is not supported for "
                     + architecture.className());
@@ -159,7 +181,7 @@ public record ModelConfig(
         boolean llama = architecture == Architecture.LLAMA;
         boolean attentionBias = llama && f.bool("attention_bias", false);
         int maxPositions = f.optionalInt("max_position_embeddings", llama ? 2048 : 32768);
-        RopeScaling scaling = ropeScaling(root.get("rope_scaling"), maxPositions, f);
+        RopeScaling scaling = ropeScaling(scalingNode, maxPositions, f);
         try {
             return new ModelConfig(
                     architecture,
@@ -171,7 +193,7 @@ public record ModelConfig(
                     kvHeads,
                     headDim,
                     f.number("rms_norm_eps", 1e-6),
-                    f.number("rope_theta", 10000.0),
+                    theta,
                     f.bool("tie_word_embeddings", false),
                     !llama || attentionBias,
                     attentionBias,
@@ -233,7 +255,7 @@ public record ModelConfig(
             case "yarn": {
                 double original = f.present("original_max_position_embeddings")
                         ? f.positive("original_max_position_embeddings") : maxPositions;
-                double factor = f.present("factor") ? f.positive("factor") : maxPositions / original;
+                double factor = f.positive("factor");
                 double betaFast = f.number("beta_fast", 0);
                 double betaSlow = f.number("beta_slow", 0);
                 return new RopeScaling.Yarn(factor, original,

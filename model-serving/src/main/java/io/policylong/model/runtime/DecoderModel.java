@@ -57,7 +57,7 @@ public final class DecoderModel implements AutoCloseable {
         try {
             DecoderWeights weights = DecoderWeights.load(checkpoint, config, manager);
             return new DecoderModel(config, manager, weights);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             manager.close();
             throw e;
         }

@@ -1,6 +1,5 @@
 package io.policylong.model.safetensors;
 
-import java.util.Locale;
 import java.util.Optional;
 
 /** The element types a safetensors header may name, with their size in bytes. */
@@ -37,15 +36,16 @@ public enum SafetensorsDType {
         return this == F32 || this == F16 || this == BF16;
     }
 
-    /** The type for a header's {@code dtype} string, if it is one this format defines. */
+    /** The type for a header's {@code dtype} string (exact, upper case), if it is one this format defines. */
     public static Optional<SafetensorsDType> fromHeaderName(String name) {
         if (name == null) {
             return Optional.empty();
         }
-        try {
-            return Optional.of(valueOf(name.toUpperCase(Locale.ROOT)));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
+        for (SafetensorsDType t : values()) {
+            if (t.name().equals(name)) {
+                return Optional.of(t);
+            }
         }
+        return Optional.empty();
     }
 }

@@ -33,8 +33,8 @@ import java.util.Map;
  *
  * <p>Validation rejects, with a message naming the file and tensor: a header length that is implausible or
  * runs past the end of the file, a header that is not a JSON object of tensor descriptions, unknown dtypes,
- * negative dimensions, offsets outside the data section or overlapping another tensor, and byte lengths that
- * differ from shape times element size.
+ * negative dimensions, offsets outside the data section, overlapping another tensor or leaving bytes that
+ * belong to no tensor, and byte lengths that differ from shape times element size.
  */
 public final class SafetensorsFile {
     /**
@@ -136,7 +136,7 @@ public final class SafetensorsFile {
             }
             tensors.put(name, parseTensor(path, name, field.getValue(), dataLength));
         }
-        checkNoOverlap(path, tensors);
+        checkLayout(path, tensors, dataLength);
         return new SafetensorsFile(path, dataStart, dataLength, Collections.unmodifiableMap(tensors), metadata);
     }
 
@@ -214,19 +214,33 @@ public final class SafetensorsFile {
         return new TensorEntry(name, dtype, shape, begin, end);
     }
 
-    private static void checkNoOverlap(Path path, Map<String, TensorEntry> tensors)
+    /**
+     * Tensors must tile the data section exactly, as the format requires: sorted by offset, each starts where
+     * the previous one ends, the first at 0 and the last at the end of the file. Overlaps would let two tensors
+     * share bytes; gaps and trailing bytes are data no tensor accounts for.
+     */
+    private static void checkLayout(Path path, Map<String, TensorEntry> tensors, long dataLength)
             throws InvalidCheckpointException {
         List<TensorEntry> sorted = new ArrayList<>(tensors.values());
-        sorted.removeIf(t -> t.byteLength() == 0);
-        sorted.sort(Comparator.comparingLong(TensorEntry::begin));
-        for (int i = 1; i < sorted.size(); i++) {
-            TensorEntry previous = sorted.get(i - 1);
-            TensorEntry current = sorted.get(i);
-            if (current.begin() < previous.end()) {
-                throw invalid(path, "tensor '" + current.name() + "' data [" + current.begin() + ", "
-                        + current.end() + ") overlaps tensor '" + previous.name() + "' [" + previous.begin()
-                        + ", " + previous.end() + ")");
+        sorted.sort(Comparator.comparingLong(TensorEntry::begin).thenComparingLong(TensorEntry::end));
+        long expected = 0;
+        TensorEntry previous = null;
+        for (TensorEntry current : sorted) {
+            if (current.begin() < expected) {
+                throw invalid(path, "tensor '" + current.name() + "' data [" + current.begin() + ", " + current.end()
+                        + ") overlaps tensor '" + previous.name() + "' [" + previous.begin() + ", " + previous.end()
+                        + ")");
             }
+            if (current.begin() > expected) {
+                throw invalid(path, "bytes [" + expected + ", " + current.begin() + ") before tensor '" + current.name()
+                        + "' belong to no tensor");
+            }
+            expected = current.end();
+            previous = current;
+        }
+        if (expected != dataLength) {
+            throw invalid(path, "the data section has " + (dataLength - expected) + " trailing bytes that belong to "
+                    + "no tensor");
         }
     }
 

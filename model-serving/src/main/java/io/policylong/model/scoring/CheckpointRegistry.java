@@ -15,7 +15,8 @@ import java.util.concurrent.Executor;
  * returns a {@link Lease}; concurrent requests for a version that is still loading wait for the same load.
  * At most {@code maxResident} versions stay loaded when no lease needs more: the newest ones are kept, and an
  * older version is freed as soon as no lease holds it. A load that fails is reported to every waiter and forgotten (a later
- * request tries again); versions already loaded are not touched.
+ * request tries again); versions already loaded are not touched. A caller that cancels or times out its
+ * request releases its claim on the version.
  */
 public final class CheckpointRegistry implements AutoCloseable {
 
@@ -131,10 +132,33 @@ public final class CheckpointRegistry implements AutoCloseable {
         }
         if (start) {
             Entry loadingEntry = entry;
-            executor.execute(() -> load(loadingEntry));
+            try {
+                executor.execute(() -> load(loadingEntry));
+            } catch (RuntimeException e) {
+                fail(loadingEntry, e);
+            }
         }
         Entry waiting = entry;
-        return entry.loading.thenApply(checkpoint -> new Lease(waiting));
+        CompletableFuture<Lease> result = new CompletableFuture<>();
+        entry.loading.whenComplete((checkpoint, error) -> {
+            if (error != null) {
+                result.completeExceptionally(error);
+                return;
+            }
+            Lease lease = new Lease(waiting);
+            if (!result.complete(lease)) {
+                lease.close(); // the caller gave up (cancelled or timed out): release what was counted for it
+            }
+        });
+        return result;
+    }
+
+    private void fail(Entry entry, Throwable cause) {
+        synchronized (this) {
+            entries.remove(entry.version, entry);
+        }
+        entry.loading.completeExceptionally(new LoadFailedException("policy version " + entry.version + " ("
+                + entry.directory + ") failed to load: " + cause.getMessage(), cause));
     }
 
     private void load(Entry entry) {
@@ -142,11 +166,7 @@ public final class CheckpointRegistry implements AutoCloseable {
         try {
             checkpoint = loader.load(entry.version, entry.directory);
         } catch (Exception | Error e) {
-            synchronized (this) {
-                entries.remove(entry.version, entry);
-            }
-            entry.loading.completeExceptionally(new LoadFailedException("policy version " + entry.version + " ("
-                    + entry.directory + ") failed to load: " + e.getMessage(), e));
+            fail(entry, e);
             return;
         }
         boolean discard;
@@ -175,8 +195,9 @@ public final class CheckpointRegistry implements AutoCloseable {
                     loaded.add(e.version);
                 }
             }
-            // Only versions older than the newest maxResident are candidates, and only while no lease holds them.
-            int candidates = loaded.size() - maxResident;
+            // Only versions older than the newest maxResident are candidates (all of them once the registry is
+            // closed), and only while no lease holds them.
+            int candidates = closed ? loaded.size() : loaded.size() - maxResident;
             for (Long version : loaded) {
                 if (candidates-- <= 0) {
                     break;
@@ -202,19 +223,15 @@ public final class CheckpointRegistry implements AutoCloseable {
         return versions;
     }
 
-    /** Frees every loaded version; later requests fail. */
+    /**
+     * Stops serving: later requests fail, unleased versions are freed now, and each leased version is freed
+     * when its last lease is closed (a forward pass still running on it is never pulled from under it).
+     */
     @Override
     public void close() {
-        List<LoadedCheckpoint> toClose = new ArrayList<>();
         synchronized (this) {
             closed = true;
-            for (Entry e : entries.values()) {
-                if (e.checkpoint != null) {
-                    toClose.add(e.checkpoint);
-                }
-            }
-            entries.clear();
         }
-        toClose.forEach(LoadedCheckpoint::close);
+        evict();
     }
 }

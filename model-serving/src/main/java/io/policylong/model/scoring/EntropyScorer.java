@@ -85,21 +85,24 @@ public final class EntropyScorer implements BatchScorer {
 
     /**
      * Entropy and target log-probability of each row of logits {@code [n, vocab]} with a single exponential
-     * pass: with p = softmax(l) and log Z the log-partition, H = log Z - sum(p * l), and log Z = l_max -
-     * log p_max (p_max is at least 1/vocab, so its logarithm is accurate in float32). The sum is a batched
-     * dot product, so p * l is never materialised. This costs far less than log-softmax, exp, multiply and sum
-     * over the vocabulary, which otherwise rivals the LM head matmul itself.
+     * pass. With {@code s = l - l_max} (the logits shifted by their row maximum) and {@code p = softmax(s)}:
+     * {@code H = -log p_max - sum(p * s)} and {@code log p(t) = s_t + log p_max}, because the log-partition
+     * of {@code s} is {@code -log p_max}. p_max is at least 1/vocab, so its logarithm is accurate in float32;
+     * the shift keeps the dot product free of cancellation when all logits share a large offset. The sum is a
+     * batched dot product, so {@code p * s} is never materialised. This costs far less than log-softmax,
+     * exp, multiply and sum over the vocabulary, which otherwise rivals the LM head matmul itself.
      */
     private static EntropyAndLogprob entropyAndLogprob(NDArray logits, NDArray targets) {
         long rows = logits.getShape().get(0);
         long vocab = logits.getShape().get(1);
-        NDArray p = logits.softmax(-1);
         NDArray argmax = logits.argMax(-1).reshape(rows, 1);
-        NDArray logPartition = logits.gather(argmax, 1).subi(p.gather(argmax, 1).log());
-        NDArray expectedLogit = p.reshape(rows, 1, vocab).batchMatMul(logits.reshape(rows, vocab, 1))
+        NDArray shifted = logits.sub(logits.gather(argmax, 1));
+        NDArray p = shifted.softmax(-1);
+        NDArray logMax = p.gather(argmax, 1).log();
+        NDArray expectedShift = p.reshape(rows, 1, vocab).batchMatMul(shifted.reshape(rows, vocab, 1))
                 .reshape(rows, 1);
-        NDArray entropy = logPartition.sub(expectedLogit).reshape(rows);
-        NDArray logprob = logits.gather(targets, 1).subi(logPartition).reshape(rows);
+        NDArray entropy = logMax.add(expectedShift).neg().reshape(rows);
+        NDArray logprob = shifted.gather(targets, 1).addi(logMax).reshape(rows);
         return new EntropyAndLogprob(entropy, logprob);
     }
 

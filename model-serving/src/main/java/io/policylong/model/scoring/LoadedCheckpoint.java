@@ -40,7 +40,7 @@ public final class LoadedCheckpoint implements AutoCloseable {
         try {
             DecoderModel model = DecoderModel.load(directory, config, device);
             return new LoadedCheckpoint(directory, model, tokenizer, new EntropyScorer(model, chunks, maxBatchTokens));
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             if (tokenizer != null) {
                 tokenizer.close();
             }

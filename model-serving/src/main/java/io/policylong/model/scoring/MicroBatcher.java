@@ -20,9 +20,14 @@ import java.util.function.Consumer;
  * while it is full, which is the back-pressure a streaming caller needs. A batch that fails is retried one
  * request at a time so a single bad request fails only its own future.
  *
- * <p>{@link #close()} stops accepting requests, scores everything already queued and stops the worker.
+ * <p>Futures complete on the worker thread: dependent stages should be short, and must not submit or close
+ * (use an asynchronous stage for that; doing it anyway fails with an IllegalStateException instead of
+ * deadlocking). {@link #close()} stops accepting requests, scores everything already queued and stops the
+ * worker.
  */
 public final class MicroBatcher implements AutoCloseable {
+    private static final long POLL_SLICE_NANOS = 10_000_000L;
+
     private final BatchScorer scorer;
     private final Consumer<ScoreRequest> validator;
     private final long maxBatchTokens;
@@ -36,7 +41,10 @@ public final class MicroBatcher implements AutoCloseable {
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong scoredRequests = new AtomicLong();
     private volatile boolean closed;
+    /** Worker-only: a request taken from the queue that did not fit the last batch. */
     private Pending carried;
+    /** Worker-only: the batch being collected or scored; failed on shutdown if it was not scored. */
+    private final List<Pending> batch = new ArrayList<>();
 
     private record Pending(ScoreRequest request, CompletableFuture<ScoreResult> future, long enqueuedNanos) {
     }
@@ -84,6 +92,7 @@ public final class MicroBatcher implements AutoCloseable {
         if (closed) {
             throw new RejectedExecutionException("the micro-batcher is closed");
         }
+        rejectFromWorker("submit");
         room.acquire();
         synchronized (lifecycle) {
             if (closed) {
@@ -112,12 +121,9 @@ public final class MicroBatcher implements AutoCloseable {
 
     private void run() {
         try {
-            while (true) {
-                List<Pending> batch = nextBatch();
-                if (batch == null) {
-                    return;
-                }
-                scoreBatch(batch);
+            while (nextBatch()) {
+                scoreBatch();
+                batch.clear();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -126,8 +132,8 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    /** Collects the next batch, or returns null once closed and drained. */
-    private List<Pending> nextBatch() throws InterruptedException {
+    /** Collects the next batch into {@link #batch}; false once closed and drained. */
+    private boolean nextBatch() throws InterruptedException {
         Pending first = carried;
         carried = null;
         while (first == null) {
@@ -135,20 +141,29 @@ public final class MicroBatcher implements AutoCloseable {
             if (first == null) {
                 synchronized (lifecycle) {
                     if (closed && queue.isEmpty()) {
-                        return null;
+                        return false;
                     }
                 }
             }
         }
-        List<Pending> batch = new ArrayList<>();
         batch.add(first);
         long tokens = first.request().length();
         long deadline = first.enqueuedNanos() + maxDelayNanos;
         while (tokens < maxBatchTokens) {
-            long wait = deadline - System.nanoTime();
-            Pending next = take(Math.max(0, wait));
-            if (next == null) {
-                break;
+            long remaining = deadline - System.nanoTime();
+            Pending next;
+            if (closed || remaining <= 0) {
+                // Past the deadline, or closing (nothing new can arrive): take only what is already queued.
+                next = take(0);
+                if (next == null) {
+                    break;
+                }
+            } else {
+                // Wait in short slices so that a close() is noticed without waiting out the deadline.
+                next = take(Math.min(remaining, POLL_SLICE_NANOS));
+                if (next == null) {
+                    continue;
+                }
             }
             if (tokens + next.request().length() > maxBatchTokens) {
                 carried = next;
@@ -157,7 +172,7 @@ public final class MicroBatcher implements AutoCloseable {
             batch.add(next);
             tokens += next.request().length();
         }
-        return batch;
+        return true;
     }
 
     /** Takes the next queued request, waiting up to the given time, and frees its place in the queue. */
@@ -169,7 +184,7 @@ public final class MicroBatcher implements AutoCloseable {
         return next;
     }
 
-    private void scoreBatch(List<Pending> batch) {
+    private void scoreBatch() {
         List<ScoreRequest> requests = batch.stream().map(Pending::request).toList();
         try {
             List<ScoreResult> results = scorer.score(requests);
@@ -194,6 +209,10 @@ public final class MicroBatcher implements AutoCloseable {
     }
 
     private void failRemaining(Throwable reason) {
+        for (Pending p : batch) {
+            p.future().completeExceptionally(reason);
+        }
+        batch.clear();
         if (carried != null) {
             carried.future().completeExceptionally(reason);
             carried = null;
@@ -206,6 +225,17 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Futures are completed on the worker thread, so a dependent stage that submits or closes would wait for
+     * the worker itself; fail fast instead of deadlocking.
+     */
+    private void rejectFromWorker(String operation) {
+        if (Thread.currentThread() == worker) {
+            throw new IllegalStateException(operation + " called on the micro-batcher's own thread (from a "
+                    + "completion stage) would deadlock; use an asynchronous stage such as thenApplyAsync");
+        }
+    }
+
     private void markClosed() {
         synchronized (lifecycle) {
             closed = true;
@@ -215,6 +245,7 @@ public final class MicroBatcher implements AutoCloseable {
     /** Stops accepting requests, scores what is queued and waits for the worker to finish. */
     @Override
     public void close() {
+        rejectFromWorker("close");
         markClosed();
         try {
             worker.join();
@@ -228,6 +259,7 @@ public final class MicroBatcher implements AutoCloseable {
      * that fails with a {@link CancellationException}. Returns whether the worker finished in time.
      */
     public boolean close(Duration timeout) throws InterruptedException {
+        rejectFromWorker("close");
         markClosed();
         worker.join(Math.max(1, timeout.toMillis()));
         if (worker.isAlive()) {

@@ -14,6 +14,9 @@ public record ScoreRequest(long[] tokenIds, int[] positions) {
         if (tokenIds == null || tokenIds.length == 0) {
             throw new IllegalArgumentException("a score request needs at least one token");
         }
+        // Copies, so that a caller changing its arrays later cannot undo the validation done at submission.
+        tokenIds = tokenIds.clone();
+        positions = positions == null ? null : positions.clone();
         if (positions != null) {
             for (int i = 0; i < positions.length; i++) {
                 int p = positions[i];

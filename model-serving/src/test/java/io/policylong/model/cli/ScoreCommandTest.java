@@ -76,6 +76,9 @@ class ScoreCommandTest {
 
         List<String> lines = Files.readAllLines(out);
         assertEquals(3, lines.size(), "one output line per good input line");
+        for (String line : lines) {
+            assertTrue(line.startsWith("{\"id\":"), "each line is one bare JSON object: " + line.substring(0, 20));
+        }
         JsonNode first = JSON.readTree(lines.get(0));
         JsonNode second = JSON.readTree(lines.get(1));
         JsonNode third = JSON.readTree(lines.get(2));

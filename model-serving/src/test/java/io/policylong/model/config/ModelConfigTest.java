@@ -129,6 +129,30 @@ class ModelConfigTest {
     }
 
     @Test
+    void readsRotarySettingsFromRopeParameters() throws Exception {
+        String v5 = QWEN25_7B_YARN
+                .replace("\"rope_theta\": 1000000.0,", "")
+                .replace("\"rope_scaling\": {\"factor\": 4.0, \"original_max_position_embeddings\": 32768, \"type\": \"yarn\"}",
+                        "\"rope_parameters\": {\"rope_type\": \"yarn\", \"rope_theta\": 1000000.0, \"factor\": 4.0, "
+                                + "\"original_max_position_embeddings\": 32768}");
+        ModelConfig c = ModelConfig.parse(JSON.readTree(v5), "v5");
+        assertEquals(1_000_000.0, c.ropeTheta());
+        assertEquals(4.0, assertInstanceOf(RopeScaling.Yarn.class, c.ropeScaling()).factor());
+        String plain = LLAMA31_8B.replace("\"rope_theta\": 500000.0,", "")
+                .replaceAll("\"rope_scaling\": \\{[^}]*}", "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 500000.0}");
+        ModelConfig d = ModelConfig.parse(JSON.readTree(plain), "v5");
+        assertEquals(500000.0, d.ropeTheta());
+        assertInstanceOf(RopeScaling.None.class, d.ropeScaling());
+        assertError(plain.replace("\"vocab_size\": 128256", "\"vocab_size\": 128256, \"rope_theta\": 10000.0"),
+                "disagree");
+    }
+
+    @Test
+    void yarnNeedsAnExplicitFactor() throws Exception {
+        assertError(QWEN25_7B_YARN.replace("\"factor\": 4.0, ", ""), "missing required field factor");
+    }
+
+    @Test
     void missingFileIsReported() {
         InvalidCheckpointException e = assertThrows(InvalidCheckpointException.class, () -> ModelConfig.load(dir));
         assertTrue(e.getMessage().contains("config.json"), e.getMessage());

@@ -140,6 +140,20 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void rejectsBytesThatBelongToNoTensor() throws IOException {
+        assertRejected(raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
+                "bytes [0, 4) before tensor 'a' belong to no tensor");
+        assertRejected(raw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12),
+                "8 trailing bytes");
+    }
+
+    @Test
+    void dtypeNamesAreExact() throws IOException {
+        assertRejected(raw("{\"a\":{\"dtype\":\"f32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+                "unknown dtype 'f32'");
+    }
+
+    @Test
     void rejectsByteLengthThatDisagreesWithShape() throws IOException {
         Path file = raw("{\"a\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8);
         assertRejected(file, "has 8 bytes but its shape and dtype need 6");

@@ -132,6 +132,48 @@ class CheckpointRegistryTest {
     }
 
     @Test
+    void aCallerThatGivesUpReleasesItsClaim() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        try (CheckpointRegistry registry = registry(1, gate)) {
+            CompletableFuture<CheckpointRegistry.Lease> abandoned = registry.acquire(1, dir.resolve("v1"));
+            abandoned.cancel(false);
+            gate.countDown();
+            registry.acquire(2, dir.resolve("v2")).get(30, TimeUnit.SECONDS).close();
+            registry.acquire(3, dir.resolve("v3")).get(30, TimeUnit.SECONDS).close();
+            assertEquals(List.of(3L), registry.residentVersions(), "version 1 was freed although nobody took it");
+        }
+    }
+
+    @Test
+    void aRejectedLoadFailsAndCanBeRetried() throws Exception {
+        ExecutorService stopped = Executors.newSingleThreadExecutor();
+        stopped.shutdown();
+        try (CheckpointRegistry registry = new CheckpointRegistry(2,
+                (v, d) -> LoadedCheckpoint.load(d, Device.cpu(), ChunkSettings.DEFAULT, 4096), stopped)) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> registry.acquire(1, dir.resolve("v1")).get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof CheckpointRegistry.LoadFailedException);
+            assertThrows(ExecutionException.class, () -> registry.acquire(1, dir.resolve("v1")).get(10, TimeUnit.SECONDS),
+                    "the second request tries again (and fails again) instead of hanging");
+        }
+    }
+
+    @Test
+    void closingKeepsLeasedVersionsUntilReleased() throws Exception {
+        CheckpointRegistry registry = registry(2, null);
+        CheckpointRegistry.Lease held = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
+        registry.acquire(2, dir.resolve("v2")).get(30, TimeUnit.SECONDS).close();
+        registry.close();
+        assertEquals(List.of(1L), registry.residentVersions(), "the unleased version is freed at once");
+        ScoreResult r = held.checkpoint().scorer().score(List.of(ScoreRequest.allPositions(new long[] {1, 2})))
+                .get(0);
+        assertEquals(1, r.size(), "the leased version still scores");
+        held.close();
+        assertEquals(List.of(), registry.residentVersions());
+        assertThrows(ExecutionException.class, () -> registry.acquire(3, dir.resolve("v3")).get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
     void differentVersionsScoreDifferently() throws Exception {
         try (CheckpointRegistry registry = registry(2, null);
                 CheckpointRegistry.Lease one = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);

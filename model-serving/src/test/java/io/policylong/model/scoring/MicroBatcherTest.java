@@ -183,6 +183,38 @@ class MicroBatcherTest {
                 () -> batcher.submit(ScoreRequest.allPositions(new long[] {1})));
     }
 
+    @Test
+    void closingWithATimeoutFailsTheBatchBeingCollected() throws Exception {
+        MicroBatcher batcher = new MicroBatcher(new RecordingScorer(), null, 1_000_000, Duration.ofSeconds(30), 8,
+                "collecting");
+        CompletableFuture<ScoreResult> waiting = batcher.submit(ScoreRequest.allPositions(new long[] {1, 2}));
+        Thread.sleep(100); // the worker has taken it and waits for more until the 30 s deadline
+        batcher.close(Duration.ofSeconds(5));
+        assertTrue(waiting.isDone(), "a request taken into a batch is never left pending");
+        assertEquals(1, waiting.get().size(), "closing cuts the wait short and scores what was collected");
+    }
+
+    @Test
+    void aCallbackThatSubmitsFailsInsteadOfDeadlocking() throws Exception {
+        try (MicroBatcher batcher = new MicroBatcher(new RecordingScorer(), null, 100, Duration.ZERO, 1, "callback")) {
+            CompletableFuture<Object> nested = batcher.submit(ScoreRequest.allPositions(new long[] {1, 2}))
+                    .thenApply(r -> {
+                        try {
+                            return batcher.submit(ScoreRequest.allPositions(new long[] {3}));
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            ExecutionException e = assertThrows(ExecutionException.class, () -> nested.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+            // The worker is still alive and serving.
+            assertEquals(1, batcher.submit(ScoreRequest.allPositions(new long[] {4, 5})).get(10, TimeUnit.SECONDS)
+                    .size());
+            assertEquals(0, batcher.submit(ScoreRequest.allPositions(new long[] {6})).thenApplyAsync(ScoreResult::size)
+                    .get(10, TimeUnit.SECONDS), "an asynchronous stage may do anything");
+        }
+    }
+
     /** Scores nothing real: returns zero-filled results and records batch sizes in tokens. */
     private static final class RecordingScorer implements BatchScorer {
         final List<Integer> batchTokens = Collections.synchronizedList(new ArrayList<>());
