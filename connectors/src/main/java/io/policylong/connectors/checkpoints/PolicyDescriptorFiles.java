@@ -13,8 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The file form of a {@link PolicyUpdate}: one JSON descriptor per version, named
@@ -42,6 +44,29 @@ public final class PolicyDescriptorFiles {
     /** Whether a path has the name of a descriptor (temporary files do not). */
     public static boolean isDescriptor(Path file) {
         return NAME.matcher(file.getFileName().toString()).matches();
+    }
+
+    /**
+     * The highest version among the descriptor names in a directory (by name; contents are not read), or
+     * empty when there is none or the directory does not exist.
+     */
+    public static OptionalLong latestVersion(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return OptionalLong.empty();
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(p -> NAME.matcher(p.getFileName().toString()))
+                    .filter(Matcher::matches)
+                    .mapToLong(m -> {
+                        try {
+                            return Long.parseLong(m.group(1));
+                        } catch (NumberFormatException e) {
+                            return -1;
+                        }
+                    })
+                    .filter(v -> v >= 0)
+                    .max();
+        }
     }
 
     /** Writes the descriptor of an update into a directory, atomically; returns its path. */

@@ -38,6 +38,15 @@ class PolicyDescriptorFilesTest {
     }
 
     @Test
+    void latestVersionComesFromTheNames() throws Exception {
+        assertEquals(java.util.OptionalLong.empty(), PolicyDescriptorFiles.latestVersion(dir.resolve("absent")));
+        PolicyDescriptorFiles.write(dir, update(3));
+        PolicyDescriptorFiles.write(dir, update(12));
+        Files.writeString(dir.resolve("notes.json"), "{}");
+        assertEquals(java.util.OptionalLong.of(12), PolicyDescriptorFiles.latestVersion(dir));
+    }
+
+    @Test
     void aConcurrentReaderNeverSeesHalfAFile() throws Exception {
         AtomicBoolean done = new AtomicBoolean();
         AtomicInteger seen = new AtomicInteger();

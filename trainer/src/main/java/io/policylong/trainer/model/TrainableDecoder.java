@@ -3,6 +3,7 @@ package io.policylong.trainer.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -39,11 +40,15 @@ import java.util.Map;
  * definition as the scoring runtime, so a saved checkpoint scores there exactly as it trains here (tested).
  */
 public final class TrainableDecoder implements AutoCloseable {
+    /** Default query rows per attention step. */
+    public static final int DEFAULT_ATTENTION_CHUNK = 512;
+
     private final ModelConfig config;
     private final NDManager manager;
     private final Map<String, NDArray> parameters;
     private final RotaryFrequencies rotary;
     private final DataType dataType;
+    private int attentionChunk = DEFAULT_ATTENTION_CHUNK;
 
     private TrainableDecoder(ModelConfig config, NDManager manager, Map<String, NDArray> parameters,
             DataType dataType) {
@@ -106,6 +111,15 @@ public final class TrainableDecoder implements AutoCloseable {
             copy.put(name, converted);
         });
         return new TrainableDecoder(config, copyManager, copy, type);
+    }
+
+    /** Sets the query rows per attention step (results do not depend on it beyond rounding). */
+    public TrainableDecoder withAttentionChunk(int rows) {
+        if (rows < 1) {
+            throw new IllegalArgumentException("attention chunk must be positive");
+        }
+        this.attentionChunk = rows;
+        return this;
     }
 
     /** The model configuration. */
@@ -248,11 +262,24 @@ public final class TrainableDecoder implements AutoCloseable {
         NDArray v = linear(h, p + "self_attn.v_proj").reshape(rows, length, kvHeads, dim).transpose(0, 2, 1, 3);
         q = rotate(q, rope).mul(1.0 / Math.sqrt(dim));
         k = rotate(k, rope);
-        NDArray scores = q.reshape(rows, kvHeads, group * length, dim).matMul(k.transpose(0, 1, 3, 2))
-                .reshape(rows, kvHeads, group, length, length)
-                .add(mask);
-        NDArray context = scores.softmax(-1).reshape(rows, kvHeads, group * length, length).matMul(v)
-                .reshape(rows, heads, length, dim)
+        NDArray grouped = q.reshape(rows, kvHeads, group, length, dim);
+        NDArray keysT = k.transpose(0, 1, 3, 2);
+        // Queries in chunks against the keys up to the chunk's end: the masked upper triangle beyond each chunk
+        // is never computed, and the score blocks stay small.
+        NDList chunks = new NDList();
+        for (long start = 0; start < length; start += attentionChunk) {
+            long end = Math.min(length, start + attentionChunk);
+            long n = end - start;
+            NDArray scores = grouped.get(new NDIndex(":, :, :, {}:{}", start, end))
+                    .reshape(rows, kvHeads, group * n, dim)
+                    .matMul(keysT.get(new NDIndex("..., :{}", end)))
+                    .reshape(rows, kvHeads, group, n, end)
+                    .add(mask.get(new NDIndex("..., {}:{}, :{}", start, end, end)));
+            chunks.add(scores.softmax(-1).reshape(rows, kvHeads, group * n, end)
+                    .matMul(v.get(new NDIndex(":, :, :{}", end)))
+                    .reshape(rows, heads, n, dim));
+        }
+        NDArray context = (chunks.size() == 1 ? chunks.singletonOrThrow() : NDArrays.concat(chunks, 2))
                 .transpose(0, 2, 1, 3)
                 .reshape(rows, length, (long) heads * dim);
         return linear(context, p + "self_attn.o_proj");

@@ -44,7 +44,7 @@ class TrainableDecoderTest {
     void gradientsMatchFiniteDifferences() {
         try (TrainableDecoder base = TrainableDecoder.random(TINY, 5, 1.0, Device.cpu());
                 TrainableDecoder model = base.copyAs(DataType.FLOAT64)) {
-            model.attachGradients();
+            model.withAttentionChunk(4).attachGradients();
             PackedBatch batch = batch();
             try (NDManager step = model.newStepManager()) {
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -86,7 +86,7 @@ class TrainableDecoderTest {
 
     @Test
     void lossEqualsTheScorersLogProbabilities(@TempDir Path dir) throws Exception {
-        try (TrainableDecoder model = TrainableDecoder.random(TINY, 9, 1.0, Device.cpu())) {
+        try (TrainableDecoder model = TrainableDecoder.random(TINY, 9, 1.0, Device.cpu()).withAttentionChunk(2)) {
             PackedBatch batch = batch();
             double loss;
             try (NDManager step = model.newStepManager()) {

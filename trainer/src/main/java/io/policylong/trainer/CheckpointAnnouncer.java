@@ -1,0 +1,61 @@
+package io.policylong.trainer;
+
+import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.model.checkpoint.CheckpointDigest;
+import io.policylong.model.config.ModelConfig;
+import io.policylong.model.safetensors.SafetensorsCheckpoint;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.OptionalLong;
+
+/**
+ * Announces checkpoints as policy updates: checks that the directory is a loadable checkpoint (configuration
+ * and weight headers), digests its weights and drops the descriptor atomically into the checkpoints
+ * directory that the pipeline watches. Versions only move forward.
+ */
+public final class CheckpointAnnouncer {
+    private final Path announceDirectory;
+    private final String run;
+
+    /**
+     * @param announceDirectory where descriptors go
+     * @param run name of the training run recorded in each descriptor, or null
+     */
+    public CheckpointAnnouncer(Path announceDirectory, String run) {
+        this.announceDirectory = announceDirectory;
+        this.run = run;
+    }
+
+    /** Where descriptors go. */
+    public Path directory() {
+        return announceDirectory;
+    }
+
+    /** Announces a checkpoint as the next version (one above the newest already announced, 0 at first). */
+    public PolicyUpdate announceNext(Path checkpoint, Long step) throws IOException {
+        OptionalLong latest = PolicyDescriptorFiles.latestVersion(announceDirectory);
+        return announce(checkpoint, latest.isPresent() ? latest.getAsLong() + 1 : 0, step);
+    }
+
+    /**
+     * Announces a checkpoint as the given version.
+     *
+     * @throws IllegalArgumentException when the version is not above every version already announced
+     */
+    public PolicyUpdate announce(Path checkpoint, long version, Long step) throws IOException {
+        OptionalLong latest = PolicyDescriptorFiles.latestVersion(announceDirectory);
+        if (latest.isPresent() && version <= latest.getAsLong()) {
+            throw new IllegalArgumentException("version " + version + " is not above version " + latest.getAsLong()
+                    + " already announced in " + announceDirectory + "; versions only move forward");
+        }
+        Path directory = checkpoint.toAbsolutePath().normalize();
+        ModelConfig.load(directory);
+        SafetensorsCheckpoint.open(directory);
+        PolicyUpdate update = new PolicyUpdate(version, directory.toUri().toString(),
+                CheckpointDigest.weightsSha256(directory), step, Instant.now(), run);
+        PolicyDescriptorFiles.write(announceDirectory, update);
+        return update;
+    }
+}

@@ -1,0 +1,190 @@
+package io.policylong.trainer;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.model.config.ModelFlops;
+import io.policylong.trainer.data.BatchPacker;
+import io.policylong.trainer.data.PackedBatch;
+import io.policylong.trainer.model.TrainableDecoder;
+import io.policylong.trainer.optim.AdamW;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The training loop: for each step, {@code accumulation} forward/backward passes over packed rows, one AdamW
+ * update at the scheduled rate; progress on the console and in the log files every {@code logEvery} steps;
+ * every {@code saveEvery} steps and at the end, a held-out evaluation, a checkpoint and (when an announcer is
+ * set) its announcement as the next policy version.
+ */
+public final class Trainer {
+    private final TrainableDecoder model;
+    private final AdamW optimizer;
+    private final BatchPacker packer;
+    private final List<long[]> heldOut;
+    private final TrainingSettings settings;
+    private final Path outputDirectory;
+    private final Path tokenizerJson;
+    private final CheckpointAnnouncer announcer;
+    private final TrainingLog log;
+    private final PrintWriter console;
+
+    public Trainer(TrainableDecoder model, AdamW optimizer, BatchPacker packer, List<long[]> heldOut,
+            TrainingSettings settings, Path outputDirectory, Path tokenizerJson, CheckpointAnnouncer announcer,
+            TrainingLog log, PrintWriter console) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.packer = packer;
+        this.heldOut = heldOut;
+        this.settings = settings;
+        this.outputDirectory = outputDirectory;
+        this.tokenizerJson = tokenizerJson;
+        this.announcer = announcer;
+        this.log = log;
+        this.console = console;
+    }
+
+    /**
+     * Trains from the step after {@code start} up to the schedule's total steps.
+     *
+     * @return the state of the last checkpoint written
+     */
+    public TrainerState run(TrainerState start) throws IOException {
+        long total = settings.schedule().totalSteps();
+        long tokens = start == null ? 0 : start.tokens();
+        long firstStep = start == null ? 1 : start.step() + 1;
+        TrainerState last = start;
+        double intervalLoss = 0;
+        double intervalNorm = 0;
+        int intervalSteps = 0;
+        double intervalFlops = 0;
+        long intervalTokens = 0;
+        long intervalStart = System.nanoTime();
+        long runStart = System.nanoTime();
+        console.printf(Locale.ROOT, "train: %.2fM parameters, %d tokens per step, steps %d..%d%n",
+                model.parameterCount() / 1e6, settings.tokensPerStep(), firstStep, total);
+        for (long step = firstStep; step <= total; step++) {
+            double rate = settings.schedule().rate(step);
+            double stepLoss = 0;
+            for (int pass = 0; pass < settings.accumulation(); pass++) {
+                PackedBatch batch = packer.next(settings.batchRows());
+                try (NDManager manager = model.newStepManager();
+                        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = model.loss(manager, batch);
+                    collector.backward(loss.div(settings.accumulation()));
+                    stepLoss += loss.toType(DataType.FLOAT32, false).getFloat() / settings.accumulation();
+                }
+                intervalFlops += 3 * pieceFlops(batch);
+            }
+            double norm = optimizer.step(model.parameters(), rate);
+            tokens += settings.tokensPerStep();
+            intervalTokens += settings.tokensPerStep();
+            intervalLoss += stepLoss;
+            intervalNorm += norm;
+            intervalSteps++;
+            boolean save = step % settings.saveEvery() == 0 || step == total;
+            if (step % settings.logEvery() == 0 || save) {
+                double seconds = (System.nanoTime() - intervalStart) / 1e9;
+                double elapsed = (System.nanoTime() - runStart) / 1e9;
+                double tokensPerSecond = intervalTokens / seconds;
+                double heldOutLoss = save ? heldOutLoss() : Double.NaN;
+                double meanLoss = intervalLoss / intervalSteps;
+                long remaining = total - step;
+                double eta = remaining * settings.tokensPerStep() / tokensPerSecond;
+                console.printf(Locale.ROOT, "step %d/%d  loss %.4f%s  lr %.2e  |g| %.3f  %.0f tok/s  %.2f model GFLOP/s"
+                        + "  elapsed %s  eta %s%n", step, total, meanLoss,
+                        Double.isNaN(heldOutLoss) ? "" : String.format(Locale.ROOT, "  held-out %.4f (ppl %.2f)",
+                                heldOutLoss, Math.exp(heldOutLoss)),
+                        rate, intervalNorm / intervalSteps, tokensPerSecond, intervalFlops / seconds / 1e9,
+                        duration(elapsed), duration(eta));
+                console.flush();
+                log.append(new TrainingLog.Entry(step, tokens, meanLoss, heldOutLoss, rate, intervalNorm / intervalSteps,
+                        tokensPerSecond, intervalFlops / seconds / 1e9, elapsed));
+                if (save) {
+                    last = saveCheckpoint(step, tokens, meanLoss, heldOutLoss, rate);
+                }
+                intervalLoss = 0;
+                intervalNorm = 0;
+                intervalSteps = 0;
+                intervalFlops = 0;
+                intervalTokens = 0;
+                intervalStart = System.nanoTime();
+            }
+        }
+        return last;
+    }
+
+    private TrainerState saveCheckpoint(long step, long tokens, double trainLoss, double heldOutLoss, double rate)
+            throws IOException {
+        TrainerState state = new TrainerState(step, tokens, packer.rowsProduced(), trainLoss, heldOutLoss, rate, -1,
+                Instant.now(), settings);
+        Path directory = CheckpointWriter.write(outputDirectory, model, tokenizerJson, state, optimizer.state());
+        if (announcer != null) {
+            PolicyUpdate update = announcer.announceNext(directory, step);
+            state = new TrainerState(step, tokens, state.rows(), trainLoss, heldOutLoss, rate, update.version(),
+                    state.time(), settings);
+            state.write(directory);
+            console.printf("checkpoint %s announced as policy version %d in %s%n", directory, update.version(),
+                    announcer.directory());
+        } else {
+            console.printf("checkpoint %s%n", directory);
+        }
+        return state;
+    }
+
+    /** Mean loss over the first {@code evalRows} held-out rows, without gradients; NaN when there are none. */
+    public double heldOutLoss() {
+        if (heldOut.isEmpty() || settings.evalRows() == 0) {
+            return Double.NaN;
+        }
+        BatchPacker evaluation = new BatchPacker(heldOut, settings.contextLength(), 0, 0);
+        double weighted = 0;
+        long targets = 0;
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (int done = 0; done < settings.evalRows(); done += settings.batchRows()) {
+                PackedBatch batch = evaluation.next(Math.min(settings.batchRows(), settings.evalRows() - done));
+                try (NDManager manager = model.newStepManager()) {
+                    int count = batch.targetCount();
+                    weighted += model.loss(manager, batch).toType(DataType.FLOAT64, false).getDouble() * count;
+                    targets += count;
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+        return weighted / targets;
+    }
+
+    /** Model FLOPs of one forward pass over the batch: causal attention within each packed piece. */
+    private double pieceFlops(PackedBatch batch) {
+        double flops = 0;
+        long[] segments = batch.segments();
+        int length = batch.length();
+        for (int r = 0; r < batch.rows(); r++) {
+            int start = 0;
+            for (int i = 1; i <= length; i++) {
+                if (i == length || segments[r * length + i] != segments[r * length + i - 1]) {
+                    flops += ModelFlops.forward(model.config(), i - start, i - start);
+                    start = i;
+                }
+            }
+        }
+        return flops;
+    }
+
+    private static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, (s % 3600) / 60)
+                : String.format("%dm%02ds", s / 60, s % 60);
+    }
+}

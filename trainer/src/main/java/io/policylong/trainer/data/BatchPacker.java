@@ -1,0 +1,135 @@
+package io.policylong.trainer.data;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Packs token sequences into {@link PackedBatch}es of full rows, deterministically from a seed. Every epoch
+ * visits the sequences in a new shuffled order; a sequence continues across rows when it does not fit (each
+ * part becomes its own piece, so no row attends across a document boundary and no row is padded).
+ *
+ * <p>With {@code echoProbability > 0}, a sequence is sometimes emitted with a span of itself repeated later
+ * inside it (32 to 256 tokens, copied from before the insertion point). Such echoes are what a model must
+ * learn to exploit context; small models trained briefly on natural text alone barely learn it.
+ *
+ * <p>The state is just the number of rows produced, so training can resume at the same place.
+ */
+public final class BatchPacker {
+    private final List<long[]> sequences;
+    private final int length;
+    private final long seed;
+    private final double echoProbability;
+
+    private int epoch = -1;
+    private int[] order;
+    private int nextSequence;
+    private long[] current;
+    private int offset;
+    private long rowsProduced;
+
+    public BatchPacker(List<long[]> sequences, int length, long seed, double echoProbability) {
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException("no training sequences");
+        }
+        if (length < 2) {
+            throw new IllegalArgumentException("rows need at least 2 tokens");
+        }
+        this.sequences = List.copyOf(sequences);
+        this.length = length;
+        this.seed = seed;
+        this.echoProbability = echoProbability;
+    }
+
+    /** Rows produced so far (the resume position). */
+    public long rowsProduced() {
+        return rowsProduced;
+    }
+
+    /** Completed passes over the data. */
+    public int epoch() {
+        return Math.max(0, epoch);
+    }
+
+    /** Skips rows, to resume where an earlier run stopped. */
+    public void skipRows(long rows) {
+        for (long i = 0; i < rows; i++) {
+            fillRow(new long[length], new long[length], new long[length], 0);
+        }
+    }
+
+    /** The next batch of {@code rows} rows. */
+    public PackedBatch next(int rows) {
+        long[] tokens = new long[rows * length];
+        long[] positions = new long[rows * length];
+        long[] segments = new long[rows * length];
+        for (int r = 0; r < rows; r++) {
+            fillRow(tokens, positions, segments, r * length);
+        }
+        return new PackedBatch(rows, length, tokens, positions, segments);
+    }
+
+    private void fillRow(long[] tokens, long[] positions, long[] segments, int start) {
+        int filled = 0;
+        int segment = 0;
+        while (filled < length) {
+            if (current == null || offset >= current.length) {
+                current = nextSequence();
+                offset = 0;
+            }
+            int take = Math.min(length - filled, current.length - offset);
+            for (int i = 0; i < take; i++) {
+                tokens[start + filled + i] = current[offset + i];
+                positions[start + filled + i] = i;
+                segments[start + filled + i] = segment;
+            }
+            filled += take;
+            offset += take;
+            segment++;
+        }
+        rowsProduced++;
+    }
+
+    private long[] nextSequence() {
+        if (order == null || nextSequence >= order.length) {
+            epoch++;
+            order = shuffledOrder(new SplittableRandom(seed * 1_000_003L + epoch));
+            nextSequence = 0;
+        }
+        int index = order[nextSequence++];
+        long[] sequence = sequences.get(index);
+        if (echoProbability > 0) {
+            SplittableRandom random = new SplittableRandom(seed ^ (31L * epoch + index) * 0x9E3779B97F4A7C15L);
+            if (random.nextDouble() < echoProbability && sequence.length >= 64) {
+                return echo(sequence, random);
+            }
+        }
+        return sequence;
+    }
+
+    /** The sequence with a span of it repeated later: {@code s[0..at) + s[from..from+n) + s[at..)}. */
+    static long[] echo(long[] sequence, SplittableRandom random) {
+        int span = Math.min(32 + random.nextInt(225), sequence.length / 2);
+        int from = random.nextInt(sequence.length - span);
+        int earliest = from + span;
+        int at = earliest + random.nextInt(Math.min(sequence.length - earliest, 1024) + 1);
+        long[] result = new long[sequence.length + span];
+        System.arraycopy(sequence, 0, result, 0, at);
+        System.arraycopy(sequence, from, result, at, span);
+        System.arraycopy(sequence, at, result, at + span, sequence.length - at);
+        return result;
+    }
+
+    private int[] shuffledOrder(SplittableRandom random) {
+        int[] shuffled = new int[sequences.size()];
+        for (int i = 0; i < shuffled.length; i++) {
+            shuffled[i] = i;
+        }
+        for (int i = shuffled.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = shuffled[i];
+            shuffled[i] = shuffled[j];
+            shuffled[j] = t;
+        }
+        return shuffled;
+    }
+}
