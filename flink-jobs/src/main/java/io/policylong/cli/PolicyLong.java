@@ -5,6 +5,7 @@ import io.policylong.model.cli.BenchCommand;
 import io.policylong.model.cli.ErrorReporter;
 import io.policylong.model.cli.RandomCheckpointCommand;
 import io.policylong.model.cli.ScoreCommand;
+import io.policylong.trainer.cli.ExportCheckpointCommand;
 import io.policylong.trainer.cli.PublishCheckpointCommand;
 import io.policylong.trainer.cli.TrainCommand;
 import picocli.CommandLine;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
 /** The {@code policylong} command line: one subcommand per task of the project. */
 @Command(name = "policylong", mixinStandardHelpOptions = true, versionProvider = PolicyLong.Version.class,
         description = "PolicyLong Stream: on-policy long-context training data.",
-        subcommands = {CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class, ScoreCommand.class,
+        subcommands = {CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class,
+            ExportCheckpointCommand.class, ScoreCommand.class,
             BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})
 public final class PolicyLong implements Runnable {
     @CommandLine.Spec
