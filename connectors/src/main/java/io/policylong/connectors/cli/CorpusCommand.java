@@ -42,7 +42,7 @@ public final class CorpusCommand implements Callable<Integer> {
             description = "Sources to include: brown, europarl. Default: ${DEFAULT-VALUE}.")
     List<String> sources;
 
-    @Option(names = "--held-out-fraction", defaultValue = "0.03", paramLabel = "F",
+    @Option(names = "--held-out-fraction", defaultValue = "" + HeldOutSplit.DEFAULT_FRACTION, paramLabel = "F",
             description = "Fraction of documents held out for evaluation. Default: ${DEFAULT-VALUE}.")
     double heldOutFraction;
 

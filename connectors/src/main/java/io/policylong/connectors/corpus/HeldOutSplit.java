@@ -9,6 +9,9 @@ import java.security.NoSuchAlgorithmException;
  * fall below the fraction. The same id is always on the same side, whatever else the corpus contains.
  */
 public final class HeldOutSplit {
+    /** The fraction the corpus command holds out unless told otherwise. */
+    public static final double DEFAULT_FRACTION = 0.03;
+
     private final double fraction;
 
     public HeldOutSplit(double fraction) {

@@ -8,9 +8,9 @@ import java.util.SplittableRandom;
  * visits the sequences in a new shuffled order; a sequence continues across rows when it does not fit (each
  * part becomes its own piece, so no row attends across a document boundary and no row is padded).
  *
- * <p>With {@code echoProbability > 0}, a sequence is sometimes emitted with a span of itself repeated later
- * inside it (32 to 256 tokens, copied from before the insertion point). Such echoes are what a model must
- * learn to exploit context; small models trained briefly on natural text alone barely learn it.
+ * <p>With {@code echoProbability > 0}, that fraction of the sequences is emitted with spans of itself repeated
+ * later inside it (see {@link #echo}). Such echoes are what a model must learn to exploit context; small
+ * models trained briefly on natural text alone barely learn it.
  *
  * <p>The state is just the number of rows produced, so training can resume at the same place.
  */
@@ -106,17 +106,30 @@ public final class BatchPacker {
         return sequence;
     }
 
-    /** The sequence with a span of it repeated later: {@code s[0..at) + s[from..from+n) + s[at..)}. */
+    /**
+     * The sequence with spans of itself repeated: after every 256 to 768 tokens of original text, a copy of a
+     * 32 to 256 token span taken from the last 1,024 tokens written so far. About a fifth of the result is
+     * then predictable from context, a signal strong enough for a small model to learn copying early.
+     */
     static long[] echo(long[] sequence, SplittableRandom random) {
-        int span = Math.min(32 + random.nextInt(225), sequence.length / 2);
-        int from = random.nextInt(sequence.length - span);
-        int earliest = from + span;
-        int at = earliest + random.nextInt(Math.min(sequence.length - earliest, 1024) + 1);
-        long[] result = new long[sequence.length + span];
-        System.arraycopy(sequence, 0, result, 0, at);
-        System.arraycopy(sequence, from, result, at, span);
-        System.arraycopy(sequence, at, result, at + span, sequence.length - at);
-        return result;
+        long[] out = new long[sequence.length * 2];
+        int written = 0;
+        int read = 0;
+        while (read < sequence.length) {
+            int gap = Math.min(256 + random.nextInt(513), sequence.length - read);
+            System.arraycopy(sequence, read, out, written, gap);
+            read += gap;
+            written += gap;
+            if (read >= sequence.length || written < 64) {
+                continue;
+            }
+            int span = Math.min(32 + random.nextInt(225), written / 2);
+            int window = Math.min(written, 1024);
+            int from = written - window + random.nextInt(window - span + 1);
+            System.arraycopy(out, from, out, written, span);
+            written += span;
+        }
+        return java.util.Arrays.copyOf(out, written);
     }
 
     private int[] shuffledOrder(SplittableRandom random) {
