@@ -1,5 +1,6 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.records.Anchor;
 import java.io.Serializable;
 import java.util.List;
 

@@ -1,5 +1,8 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.records.Anchor;
+import io.policylong.connectors.records.AnchorGain;
+
 /**
  * The relative entropy reduction a context brings at an anchor: {@code dI = (H - H') / H}, where H is the
  * entropy with the document alone and H' with the context in front. 1 means the context removes all doubt,
@@ -7,6 +10,12 @@ package io.policylong.pipeline.screening;
  */
 public final class InformationGain {
     private InformationGain() {
+    }
+
+    /** The gain a context brought at an anchor, given the anchor's entropy with the context in front. */
+    public static AnchorGain at(Anchor anchor, float entropyWithContext) {
+        return new AnchorGain(anchor.position(), anchor.entropy(), entropyWithContext,
+                of(anchor.entropy(), entropyWithContext), anchor.windowStart());
     }
 
     /** dI for one anchor; 0 when H is not positive (an anchor with no uncertainty to reduce). */

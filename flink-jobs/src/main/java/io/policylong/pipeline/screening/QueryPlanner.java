@@ -1,5 +1,6 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.records.Anchor;
 import java.util.ArrayList;
 import java.util.List;
 

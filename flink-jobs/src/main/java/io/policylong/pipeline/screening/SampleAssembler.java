@@ -1,5 +1,10 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.records.Anchor;
+import io.policylong.connectors.records.AnchorGain;
+import io.policylong.connectors.records.SampleLayout;
+import io.policylong.connectors.records.SampleSegment;
+import io.policylong.connectors.records.TrainingSample;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -65,10 +70,10 @@ public final class SampleAssembler {
     /**
      * The sample, or empty when it cannot reach the minimum fill (or the document alone exceeds the target).
      */
-    public Optional<AssembledSample> assemble(DocumentInput document, long version,
+    public Optional<TrainingSample> assemble(DocumentInput document, long version,
             ContextClassifier.Classification contexts) {
         String id = sampleId(document.id(), version);
-        List<Segment> segments = layout == SampleLayout.SHUFFLE
+        List<SampleSegment> segments = layout == SampleLayout.SHUFFLE
                 ? shuffle(document, contexts, id)
                 : interleave(document, contexts);
         if (segments == null) {
@@ -78,37 +83,37 @@ public final class SampleAssembler {
         if (total < minFill * targetTokens) {
             return Optional.empty();
         }
-        return Optional.of(new AssembledSample(id, document.id(), version, layout, total, separator, segments,
-                document.anchors()));
+        return Optional.of(new TrainingSample(id, document.id(), version, layout, total, separator, segments,
+                document.anchors(), null));
     }
 
-    private int length(List<Segment> segments) {
+    private int length(List<SampleSegment> segments) {
         int total = 0;
-        for (Segment s : segments) {
+        for (SampleSegment s : segments) {
             total += s.tokens();
         }
         return total + Math.max(0, segments.size() - 1) * separatorTokens;
     }
 
-    private List<Segment> shuffle(DocumentInput document, ContextClassifier.Classification contexts, String id) {
+    private List<SampleSegment> shuffle(DocumentInput document, ContextClassifier.Classification contexts, String id) {
         int used = document.tokens();
         if (used > targetTokens) {
             return null;
         }
-        List<Segment> chosen = new ArrayList<>();
+        List<SampleSegment> chosen = new ArrayList<>();
         for (VerifiedContext c : contexts.positives()) {
-            used = take(c, Segment.Role.POSITIVE, used, chosen);
+            used = take(c, SampleSegment.Role.POSITIVE, used, chosen);
         }
         for (VerifiedContext c : contexts.hardNegatives()) {
-            used = take(c, Segment.Role.HARD_NEGATIVE, used, chosen);
+            used = take(c, SampleSegment.Role.HARD_NEGATIVE, used, chosen);
         }
         Collections.shuffle(chosen, new Random(Long.parseUnsignedLong(id.substring(0, 15), 16)));
-        chosen.add(new Segment(Segment.Role.DOCUMENT, document.id(), document.text(), document.tokens(), List.of()));
+        chosen.add(new SampleSegment(SampleSegment.Role.DOCUMENT, document.id(), document.text(), document.tokens(), List.of()));
         return chosen;
     }
 
     /** Adds the context when it fits; returns the new length. */
-    private int take(VerifiedContext c, Segment.Role role, int used, List<Segment> chosen) {
+    private int take(VerifiedContext c, SampleSegment.Role role, int used, List<SampleSegment> chosen) {
         int needed = c.tokens() + separatorTokens;
         if (used + needed > targetTokens) {
             return used;
@@ -117,11 +122,11 @@ public final class SampleAssembler {
         return used + needed;
     }
 
-    private static Segment segment(VerifiedContext c, Segment.Role role) {
-        return new Segment(role, c.candidate().chunkId(), c.candidate().text(), c.tokens(), c.gains());
+    private static SampleSegment segment(VerifiedContext c, SampleSegment.Role role) {
+        return new SampleSegment(role, c.candidate().chunkId(), c.candidate().text(), c.tokens(), c.gains());
     }
 
-    private List<Segment> interleave(DocumentInput document, ContextClassifier.Classification contexts) {
+    private List<SampleSegment> interleave(DocumentInput document, ContextClassifier.Classification contexts) {
         List<int[]> ranges = MetaChunks.split(document.text(), metaChunkChars);
         int[] chunkTokens = new int[ranges.size()];
         int[] chunkOfToken = new int[document.tokens()];
@@ -135,11 +140,11 @@ public final class SampleAssembler {
         if (used > targetTokens) {
             return null;
         }
-        List<Segment> positives = new ArrayList<>();
+        List<SampleSegment> positives = new ArrayList<>();
         for (VerifiedContext c : contexts.positives()) {
-            used = take(c, Segment.Role.POSITIVE, used, positives);
+            used = take(c, SampleSegment.Role.POSITIVE, used, positives);
         }
-        List<List<Segment>> negativesByChunk = new ArrayList<>();
+        List<List<SampleSegment>> negativesByChunk = new ArrayList<>();
         for (int i = 0; i < ranges.size(); i++) {
             negativesByChunk.add(new ArrayList<>());
         }
@@ -154,13 +159,13 @@ public final class SampleAssembler {
                     chunk = Math.min(chunk, chunkOfToken[g.position()]);
                 }
             }
-            negativesByChunk.get(chunk).add(segment(c, Segment.Role.HARD_NEGATIVE));
+            negativesByChunk.get(chunk).add(segment(c, SampleSegment.Role.HARD_NEGATIVE));
             used += needed;
         }
-        List<Segment> segments = new ArrayList<>(positives);
+        List<SampleSegment> segments = new ArrayList<>(positives);
         for (int i = 0; i < ranges.size(); i++) {
             int[] r = ranges.get(i);
-            segments.add(new Segment(Segment.Role.DOCUMENT, document.id() + "#" + i,
+            segments.add(new SampleSegment(SampleSegment.Role.DOCUMENT, document.id() + "#" + i,
                     document.text().substring(r[0], r[1]), chunkTokens[i], List.of()));
             segments.addAll(negativesByChunk.get(i));
         }

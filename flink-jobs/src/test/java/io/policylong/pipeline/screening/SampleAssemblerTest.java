@@ -1,5 +1,10 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.records.Anchor;
+import io.policylong.connectors.records.AnchorGain;
+import io.policylong.connectors.records.SampleLayout;
+import io.policylong.connectors.records.SampleSegment;
+import io.policylong.connectors.records.TrainingSample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,8 +45,8 @@ class SampleAssemblerTest {
     @Test
     void shuffleFillsWithPositivesThenNegativesAndEndsWithTheDocument() {
         SampleAssembler assembler = new SampleAssembler(SampleLayout.SHUFFLE, 900, 0.5, "\n\n", 2, 300);
-        AssembledSample s = assembler.assemble(document(), 3, contexts()).orElseThrow();
-        List<String> ids = s.segments().stream().map(Segment::sourceId).toList();
+        TrainingSample s = assembler.assemble(document(), 3, contexts()).orElseThrow();
+        List<String> ids = s.segments().stream().map(SampleSegment::sourceId).toList();
         assertEquals("doc-1", ids.get(ids.size() - 1), "the document comes last");
         assertEquals(5, ids.size(), "document (460) + 4 contexts of 100 with separators fit in 900; n-big does not");
         assertTrue(ids.containsAll(List.of("p1", "p2", "n-early", "n-late")));
@@ -49,8 +54,8 @@ class SampleAssemblerTest {
         assertTrue(s.tokens() <= 900);
         assertEquals(SampleAssembler.sampleId("doc-1", 3), s.sampleId());
         assertEquals(ids, assembler.assemble(document(), 3, contexts()).orElseThrow().segments().stream()
-                .map(Segment::sourceId).toList(), "the same sample every time");
-        assertEquals(Segment.Role.POSITIVE, s.segments().stream().filter(x -> x.sourceId().equals("p1")).findFirst()
+                .map(SampleSegment::sourceId).toList(), "the same sample every time");
+        assertEquals(SampleSegment.Role.POSITIVE, s.segments().stream().filter(x -> x.sourceId().equals("p1")).findFirst()
                 .orElseThrow().role());
     }
 
@@ -58,7 +63,7 @@ class SampleAssemblerTest {
     void truncationKeepsHigherPriorityContexts() {
         SampleAssembler tight = new SampleAssembler(SampleLayout.SHUFFLE, 700, 0.5, "\n\n", 2, 300);
         List<String> ids = tight.assemble(document(), 3, contexts()).orElseThrow().segments().stream()
-                .map(Segment::sourceId).toList();
+                .map(SampleSegment::sourceId).toList();
         assertEquals(3, ids.size(), "room for two contexts: the positives win");
         assertTrue(ids.containsAll(List.of("p1", "p2", "doc-1")));
     }
@@ -74,19 +79,19 @@ class SampleAssemblerTest {
     @Test
     void interleavePutsPositivesFirstAndNegativesAfterTheirMetaChunk() {
         SampleAssembler assembler = new SampleAssembler(SampleLayout.INTERLEAVE, 1000, 0.5, "|", 1, 300);
-        AssembledSample s = assembler.assemble(document(), 3, contexts()).orElseThrow();
-        List<String> ids = s.segments().stream().map(Segment::sourceId).toList();
+        TrainingSample s = assembler.assemble(document(), 3, contexts()).orElseThrow();
+        List<String> ids = s.segments().stream().map(SampleSegment::sourceId).toList();
         assertEquals(List.of("p1", "p2", "doc-1#0", "n-early", "doc-1#1", "n-late"), ids);
         StringBuilder document = new StringBuilder();
-        List<Segment> parts = new ArrayList<>();
-        for (Segment seg : s.segments()) {
-            if (seg.role() == Segment.Role.DOCUMENT) {
+        List<SampleSegment> parts = new ArrayList<>();
+        for (SampleSegment seg : s.segments()) {
+            if (seg.role() == SampleSegment.Role.DOCUMENT) {
                 document.append(seg.text());
                 parts.add(seg);
             }
         }
         assertEquals(DOC_TEXT, document.toString(), "the meta-chunks are the whole document in order");
-        assertEquals(DOC_TEXT.length(), parts.stream().mapToInt(Segment::tokens).sum());
+        assertEquals(DOC_TEXT.length(), parts.stream().mapToInt(SampleSegment::tokens).sum());
         assertEquals(DOC_TEXT.length() + 400 + 5, s.tokens());
         assertTrue(s.text().startsWith("context p1|context p2|First part"));
     }

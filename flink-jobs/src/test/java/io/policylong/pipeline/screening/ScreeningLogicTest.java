@@ -1,5 +1,7 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.records.Anchor;
+import io.policylong.connectors.records.AnchorGain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

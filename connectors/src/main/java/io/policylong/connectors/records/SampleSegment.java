@@ -1,4 +1,4 @@
-package io.policylong.pipeline.screening;
+package io.policylong.connectors.records;
 
 import java.io.Serializable;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.Locale;
  * @param tokens its length in tokens
  * @param gains for contexts, what they did at the anchors they were verified on; empty for document text
  */
-public record Segment(Role role, String sourceId, String text, int tokens, List<AnchorGain> gains)
+public record SampleSegment(Role role, String sourceId, String text, int tokens, List<AnchorGain> gains)
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -27,7 +27,7 @@ public record Segment(Role role, String sourceId, String text, int tokens, List<
         }
     }
 
-    public Segment {
+    public SampleSegment {
         gains = List.copyOf(gains);
     }
 }

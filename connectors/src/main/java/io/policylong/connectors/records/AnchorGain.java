@@ -1,4 +1,4 @@
-package io.policylong.pipeline.screening;
+package io.policylong.connectors.records;
 
 import java.io.Serializable;
 
@@ -15,10 +15,4 @@ import java.io.Serializable;
 public record AnchorGain(int position, float entropy, float entropyWithContext, float gain, int windowStart)
         implements Serializable {
     private static final long serialVersionUID = 1L;
-
-    /** The gain at an anchor from its two entropies. */
-    public static AnchorGain of(Anchor anchor, float entropyWithContext) {
-        return new AnchorGain(anchor.position(), anchor.entropy(), entropyWithContext,
-                InformationGain.of(anchor.entropy(), entropyWithContext), anchor.windowStart());
-    }
 }

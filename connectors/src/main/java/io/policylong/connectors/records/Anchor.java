@@ -1,4 +1,4 @@
-package io.policylong.pipeline.screening;
+package io.policylong.connectors.records;
 
 import java.io.Serializable;
 
