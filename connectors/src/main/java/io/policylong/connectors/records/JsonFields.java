@@ -43,6 +43,10 @@ final class JsonFields {
         return new JsonFields(node, kind);
     }
 
+    JsonNode node() {
+        return node;
+    }
+
     InvalidRecordException error(String reason) {
         return new InvalidRecordException(kind + ": " + reason);
     }
