@@ -102,16 +102,27 @@ public final class PolicyDescriptorFiles {
      * @throws InvalidRecordException naming the file and the reason when it is not a valid descriptor
      */
     public static PolicyUpdate read(Path file) throws IOException, InvalidRecordException {
-        Matcher name = NAME.matcher(file.getFileName().toString());
-        if (!name.matches()) {
-            throw new InvalidRecordException(file + ": not a policy descriptor name (policy-<12+ digits>.json)");
-        }
         long size = Files.size(file);
         if (size > MAX_BYTES) {
             throw new InvalidRecordException(file + ": " + size + " bytes, larger than a descriptor can be ("
                     + MAX_BYTES + ")");
         }
-        byte[] bytes = Files.readAllBytes(file);
+        return parse(file.toString(), Files.readAllBytes(file));
+    }
+
+    /**
+     * Validates a descriptor's bytes; {@code file} is its path (the name must be a descriptor name carrying the
+     * same version) and names it in errors.
+     */
+    public static PolicyUpdate parse(String file, byte[] bytes) throws InvalidRecordException {
+        String name = file.substring(file.lastIndexOf('/') + 1);
+        Matcher matcher = NAME.matcher(name);
+        if (!matcher.matches()) {
+            throw new InvalidRecordException(file + ": not a policy descriptor name (policy-<12+ digits>.json)");
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw new InvalidRecordException(file + ": larger than a descriptor can be (" + MAX_BYTES + " bytes)");
+        }
         String json;
         try {
             json = StandardCharsets.UTF_8.newDecoder()
@@ -129,7 +140,7 @@ public final class PolicyDescriptorFiles {
         }
         long named;
         try {
-            named = Long.parseLong(name.group(1));
+            named = Long.parseLong(matcher.group(1));
         } catch (NumberFormatException e) {
             throw new InvalidRecordException(file + ": the version in the file name is out of range");
         }
