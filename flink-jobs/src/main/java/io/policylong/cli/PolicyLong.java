@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 /** The {@code policylong} command line: one subcommand per task of the project. */
 @Command(name = "policylong", mixinStandardHelpOptions = true, versionProvider = PolicyLong.Version.class,
         description = "PolicyLong Stream: on-policy long-context training data.",
-        subcommands = {CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class,
+        subcommands = {RunCommand.class, IndexCommand.class, CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class,
             ExportCheckpointCommand.class, ScoreCommand.class,
             BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})
 public final class PolicyLong implements Runnable {

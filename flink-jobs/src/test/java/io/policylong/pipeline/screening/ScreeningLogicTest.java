@@ -1,5 +1,6 @@
 package io.policylong.pipeline.screening;
 
+import io.policylong.connectors.corpus.TextChunks;
 import io.policylong.connectors.records.Anchor;
 import io.policylong.connectors.records.AnchorGain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -111,7 +112,7 @@ class ScreeningLogicTest {
     void metaChunksCoverTheTextAndRespectTheSize() {
         String paragraph = "One sentence here. Another sentence follows it. ".repeat(40);
         String text = "Title\n" + paragraph + "\nShort closing paragraph.\n";
-        List<int[]> chunks = MetaChunks.split(text, 300);
+        List<int[]> chunks = TextChunks.split(text, 300);
         StringBuilder rebuilt = new StringBuilder();
         for (int[] c : chunks) {
             assertTrue(c[1] - c[0] <= 300, "chunk of " + (c[1] - c[0]));

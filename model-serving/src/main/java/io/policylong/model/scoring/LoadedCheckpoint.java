@@ -11,13 +11,15 @@ import java.nio.file.Path;
 
 /**
  * A checkpoint ready to score: its configuration, tokenizer (when the directory has one) and decoder on a
- * device, with an {@link EntropyScorer} over it.
+ * device, with an {@link EntropyScorer} over it and, on first use, a {@link MicroBatcher} in front of that
+ * for callers that submit one sequence at a time. Closing it stops the batcher and frees the weights.
  */
 public final class LoadedCheckpoint implements AutoCloseable {
     private final Path directory;
     private final DecoderModel model;
     private final CheckpointTokenizer tokenizer;
     private final EntropyScorer scorer;
+    private MicroBatcher batcher;
 
     private LoadedCheckpoint(Path directory, DecoderModel model, CheckpointTokenizer tokenizer,
             EntropyScorer scorer) {
@@ -68,6 +70,18 @@ public final class LoadedCheckpoint implements AutoCloseable {
         return scorer;
     }
 
+    /**
+     * The micro-batcher of this checkpoint, started on first use with the given settings (later calls return
+     * the same batcher).
+     */
+    public synchronized MicroBatcher batcher(BatchingSettings settings) {
+        if (batcher == null) {
+            batcher = new MicroBatcher(scorer, scorer::validate, settings.maxBatchTokens(), settings.maxDelay(),
+                    settings.queueCapacity(), "batcher-" + directory.getFileName());
+        }
+        return batcher;
+    }
+
     /** Whether the checkpoint has a tokenizer. */
     public boolean hasTokenizer() {
         return tokenizer != null;
@@ -87,6 +101,11 @@ public final class LoadedCheckpoint implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (batcher != null) {
+                batcher.close();
+            }
+        }
         model.close();
         if (tokenizer != null) {
             tokenizer.close();

@@ -67,9 +67,14 @@ public final class CheckpointTokenizer implements AutoCloseable {
         return addSpecialTokens;
     }
 
-    /** Token ids and spans of a text, never truncated. */
+    /** Token ids and spans of a text, never truncated, special tokens as configured at load. */
     public TokenizedText encode(String text) {
-        Encoding encoding = tokenizer.encode(text);
+        return encode(text, addSpecialTokens);
+    }
+
+    /** Token ids and spans of a text, never truncated, with or without the tokenizer's special tokens. */
+    public TokenizedText encode(String text, boolean withSpecialTokens) {
+        Encoding encoding = tokenizer.encode(text, withSpecialTokens, false);
         long[] ids = encoding.getIds();
         CharSpan[] spans = encoding.getCharTokenSpans();
         int[] starts = new int[ids.length];
@@ -90,6 +95,11 @@ public final class CheckpointTokenizer implements AutoCloseable {
     /** Just the ids of a text. */
     public long[] encodeIds(String text) {
         return tokenizer.encode(text).getIds();
+    }
+
+    /** Just the ids of a text, with or without special tokens. */
+    public long[] encodeIds(String text, boolean withSpecialTokens) {
+        return tokenizer.encode(text, withSpecialTokens, false).getIds();
     }
 
     /** The text of a token id sequence (special tokens kept). */

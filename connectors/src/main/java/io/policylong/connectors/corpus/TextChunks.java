@@ -1,15 +1,15 @@
-package io.policylong.pipeline.screening;
+package io.policylong.connectors.corpus;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts a document into meta-chunks of about {@code targetChars} characters: paragraphs (split on newlines)
+ * Cuts a text into chunks of about {@code targetChars} characters: paragraphs (split on newlines)
  * are grouped while they fit; a paragraph too long on its own is cut at sentence ends, and a sentence too
- * long on its own at the last space before the limit. The chunks concatenate back to the document exactly.
+ * long on its own at the last space before the limit. The chunks concatenate back to the text exactly.
  */
-public final class MetaChunks {
-    private MetaChunks() {
+public final class TextChunks {
+    private TextChunks() {
     }
 
     /** Character ranges {@code [start, end)} of the chunks, covering the text in order. */

@@ -1,0 +1,84 @@
+package io.policylong.cli;
+
+import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.pipeline.EmbeddedRunner;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.trainer.CheckpointAnnouncer;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.apache.flink.core.execution.JobClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code policylong run}: the screening job in a local Flink mini cluster. Builds the retrieval index first
+ * when it is missing, and announces the configured initial checkpoint as version 0 when the checkpoints
+ * directory has no policy yet.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run the on-policy screening job locally (Flink mini cluster, RocksDB state, web UI).",
+            "Documents: the configured JSONL; policies: descriptors in the watched checkpoints directory (announce "
+                    + "new ones with `train --announce-dir` or `publish-checkpoint`); samples and dead letters: JSONL "
+                    + "part files committed on Flink checkpoints. A summary line of the metrics is printed "
+                    + "periodically."})
+public final class RunCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The job configuration (YAML).")
+    Path config;
+
+    @Option(names = "--until-idle", paramLabel = "SECONDS",
+            description = "Stop once every document has been screened under the newest version and nothing changed "
+                    + "for this long (the final samples are committed). Without it the job keeps running.")
+    Long untilIdle;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PipelineConfig pipeline = PipelineConfig.load(config);
+        Path index = Path.of(pipeline.retrieval().index());
+        Path initial = pipeline.policy().initialCheckpoint() == null ? null
+                : Path.of(pipeline.policy().initialCheckpoint());
+        if (!Files.isDirectory(index)) {
+            if (pipeline.retrieval().corpus() == null || initial == null) {
+                throw new IllegalArgumentException(index + " does not exist; build it with `policylong index` (or set "
+                        + "retrieval.corpus and policy.initial-checkpoint so that run builds it)");
+            }
+            err.printf("run: building the retrieval index %s from %s%n", index, pipeline.retrieval().corpus());
+            err.flush();
+            IndexCommand.IndexStats stats = IndexCommand.build(Path.of(pipeline.retrieval().corpus()), index,
+                    pipeline.retrieval().chunkChars(), initial, err);
+            err.printf("run: index has %d chunks of %d documents%n", stats.chunks(), stats.documents());
+        }
+        Path checkpoints = Path.of(pipeline.policy().checkpoints());
+        if (PolicyDescriptorFiles.latestVersion(checkpoints).isEmpty()) {
+            if (initial == null) {
+                err.printf("run: %s has no policy yet; documents wait until one is announced%n", checkpoints);
+            } else {
+                PolicyUpdate update = new CheckpointAnnouncer(checkpoints, "initial").announce(initial, 0, null);
+                err.printf("run: announced %s as policy version 0 in %s%n", initial, checkpoints);
+                err.printf("run: sha256 %s%n", update.sha256());
+            }
+        }
+        if (!Files.exists(Path.of(pipeline.input().documents()))) {
+            throw new IllegalArgumentException(pipeline.input().documents() + " does not exist (for the bundled corpus: "
+                    + "scripts/fetch-corpora.sh && bin/policylong corpus --out data/corpus)");
+        }
+        err.flush();
+        EmbeddedRunner runner = new EmbeddedRunner(pipeline, err);
+        JobClient client = runner.run(untilIdle == null ? null : Duration.ofSeconds(untilIdle));
+        if (untilIdle == null) {
+            err.println("run: running until interrupted (Ctrl-C)");
+            err.flush();
+            client.getJobExecutionResult().get();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,115 @@
+package io.policylong.pipeline;
+
+import io.policylong.connectors.files.FileConnectors;
+import io.policylong.connectors.files.SmallFile;
+import io.policylong.connectors.files.SourceLine;
+import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.metrics.SummaryReporterFactory;
+import io.policylong.pipeline.operators.DeadLetterAccounting;
+import io.policylong.pipeline.operators.PipelineProgress;
+import java.io.PrintWriter;
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Runs the screening job in a local Flink mini cluster (RocksDB state, exactly-once checkpoints, web UI):
+ * JSONL documents from files, policy descriptors from a watched checkpoints directory, samples and dead
+ * letters to JSONL part files committed on checkpoints. Optionally stops itself once it is idle.
+ */
+public final class EmbeddedRunner {
+    private final PipelineConfig config;
+    private final PrintWriter console;
+
+    public EmbeddedRunner(PipelineConfig config, PrintWriter console) {
+        this.config = config;
+        this.console = console;
+    }
+
+    /** The Flink configuration of the local cluster. */
+    public Configuration flinkConfiguration() {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        Path checkpoints = new Path(java.nio.file.Path.of(config.runtime().checkpointDirectory()).toAbsolutePath()
+                .toUri());
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toString());
+        conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, new Path(checkpoints, "savepoints").toString());
+        conf.set(RestOptions.BIND_PORT, config.runtime().webUiPort() + "-" + (config.runtime().webUiPort() + 20));
+        conf.setString("metrics.reporter.summary.factory.class", SummaryReporterFactory.class.getName());
+        conf.setString("metrics.reporter.summary.interval", config.runtime().summaryInterval().toMillis() + " ms");
+        return conf;
+    }
+
+    /**
+     * Starts the job. With {@code untilIdle}, waits until every document has been screened under the newest
+     * version and nothing changed for that long, then stops the job with a final savepoint (which commits the
+     * last samples); without it, returns the running job.
+     */
+    public JobClient run(Duration untilIdle) throws Exception {
+        PipelineProgress.reset();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(
+                flinkConfiguration());
+        env.setParallelism(config.runtime().parallelism());
+        env.enableCheckpointing(config.runtime().checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        DataStream<SourceLine> lines = env.fromSource(FileConnectors.jsonLines(path(config.input().documents()),
+                config.input().watch(), config.input().maxLineBytes()), WatermarkStrategy.noWatermarks(),
+                "documents").uid("documents-source");
+        DataStream<SmallFile> descriptors = env.fromSource(FileConnectors.policyDescriptors(
+                path(config.policy().checkpoints()), config.policy().watch(), PolicyDescriptorFiles.MAX_BYTES),
+                WatermarkStrategy.noWatermarks(), "policy descriptors").uid("policy-source").setParallelism(1);
+        ScreeningJob.Outputs outputs = ScreeningJob.wire(config, lines, descriptors);
+        outputs.samples().map(sample -> sample.toJson()).name("samples to JSON").uid("samples-json")
+                .sinkTo(FileConnectors.jsonLinesSink(path(config.output().samples()), "samples"))
+                .name("samples").uid("samples-sink");
+        outputs.deadLetters().map(new DeadLetterAccounting()).name("dead letters to JSON").uid("dead-letters-json")
+                .sinkTo(FileConnectors.jsonLinesSink(path(config.output().deadLetters()), "dead-letters"))
+                .name("dead letters").uid("dead-letters-sink");
+        JobClient client = env.executeAsync("policylong screening");
+        console.printf("run: job %s started; samples -> %s, dead letters -> %s, Flink checkpoints -> %s; web UI on "
+                + "http://localhost:%d (or the next free port)%n", client.getJobID(),
+                java.nio.file.Path.of(config.output().samples()).toAbsolutePath(),
+                java.nio.file.Path.of(config.output().deadLetters()).toAbsolutePath(),
+                java.nio.file.Path.of(config.runtime().checkpointDirectory()).toAbsolutePath(),
+                config.runtime().webUiPort());
+        console.flush();
+        if (untilIdle == null) {
+            return client;
+        }
+        waitUntilIdle(client, untilIdle);
+        String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL).get();
+        PipelineProgress.Snapshot s = PipelineProgress.snapshot();
+        console.printf("run: idle for %s: %d documents, %d screenings finished, newest version %d; stopped with "
+                + "savepoint %s%n", untilIdle, s.documents(), s.finished(), s.latestVersion(), savepoint);
+        console.flush();
+        return client;
+    }
+
+    private static void waitUntilIdle(JobClient client, Duration idle) throws Exception {
+        while (true) {
+            Thread.sleep(500);
+            if (client.getJobStatus().get().isGloballyTerminalState()) {
+                throw new IllegalStateException("the job ended before it became idle: " + client.getJobStatus().get());
+            }
+            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
+            if (s.quiescent() && s.secondsSinceChange() >= idle.toMillis() / 1000.0) {
+                return;
+            }
+        }
+    }
+
+    private static Path path(String location) {
+        return new Path(java.nio.file.Path.of(location).toAbsolutePath().toUri());
+    }
+
+}

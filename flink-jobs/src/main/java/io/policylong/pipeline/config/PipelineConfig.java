@@ -1,0 +1,159 @@
+package io.policylong.pipeline.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.connectors.records.SampleLayout;
+import io.policylong.model.runtime.ChunkSettings;
+import io.policylong.model.scoring.BatchingSettings;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Every setting of the screening job, read from a YAML file ({@code conf/local.yaml} for the embedded
+ * default). Each section and key is documented in the README; missing keys take the defaults below, unknown
+ * keys are errors. Relative paths are resolved against the working directory.
+ */
+public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Screening screening, Assembly assembly,
+        Rescreen rescreen, Scoring scoring, Output output, Runtime runtime) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Where documents come from and what is accepted. */
+    public record Input(String documents, Duration watch, int maxLineBytes, int maxDocumentChars,
+            int maxDocumentTokens) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Where policies are announced. */
+    public record Policy(String checkpoints, String initialCheckpoint, Duration watch, int residentVersions)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** The fixed retrieval corpus. */
+    public record Retrieval(String corpus, String index, int chunkChars, int topK, int queryHalfWindow,
+            int maxCandidates) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Anchors and verification. */
+    public record Screening(double alpha, int maxAnchors, int skipFirst, int windowTokens, int leftContext,
+            float epsilon, float epsilonNeg, int shingleWords, double duplicateThreshold) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Sample assembly. */
+    public record Assembly(SampleLayout layout, int targetTokens, double minFill, String separator,
+            int metaChunkChars, boolean inputIds) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Re-screening after a version advance. */
+    public record Rescreen(double documentsPerSecond) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** The in-process scorer and the async operators in front of it. */
+    public record Scoring(String device, long maxBatchTokens, Duration maxDelay, int queueCapacity,
+            double attentionBlockMib, double mlpBlockMib, double entropyBlockMib, Duration timeout, int attempts,
+            Duration retryDelay, int capacity) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        /** The runtime's chunk settings. */
+        public ChunkSettings chunks() {
+            return ChunkSettings.ofMebibytes(attentionBlockMib, mlpBlockMib, entropyBlockMib);
+        }
+
+        /** The runtime's batching settings. */
+        public BatchingSettings batching() {
+            return new BatchingSettings(maxBatchTokens, maxDelay, queueCapacity);
+        }
+    }
+
+    /** Where samples and dead letters go. */
+    public record Output(String samples, String deadLetters) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** The Flink runtime. */
+    public record Runtime(int parallelism, Duration checkpointInterval, String checkpointDirectory, int webUiPort,
+            Duration summaryInterval) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Reads and validates a YAML file. */
+    public static PipelineConfig load(Path file) throws IOException {
+        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+        return parse(root, file.toString());
+    }
+
+    /** Validates a parsed configuration; {@code source} names it in errors. */
+    public static PipelineConfig parse(JsonNode root, String source) {
+        ConfigTree top = new ConfigTree(root, "", source).only("input", "policy", "retrieval", "screening",
+                "assembly", "rescreen", "scoring", "output", "runtime");
+        ConfigTree in = top.section("input").only("documents", "watch", "max-line-bytes", "max-document-chars",
+                "max-document-tokens");
+        String watch = in.text("watch", null);
+        Input input = new Input(in.requiredText("documents"),
+                watch == null || watch.equals("false") ? null : in.duration("watch", null),
+                in.positiveInt("max-line-bytes", 16 * 1024 * 1024), in.positiveInt("max-document-chars", 1_000_000),
+                in.positiveInt("max-document-tokens", 65_536));
+        ConfigTree po = top.section("policy").only("checkpoints", "initial-checkpoint", "watch", "resident-versions");
+        Policy policy = new Policy(po.requiredText("checkpoints"), po.text("initial-checkpoint", null),
+                po.duration("watch", Duration.ofSeconds(2)), po.positiveInt("resident-versions", 2));
+        ConfigTree re = top.section("retrieval").only("corpus", "index", "chunk-chars", "top-k", "query-half-window",
+                "max-candidates");
+        Retrieval retrieval = new Retrieval(re.text("corpus", null), re.requiredText("index"),
+                re.positiveInt("chunk-chars", 2048), re.positiveInt("top-k", 32), re.positiveInt("query-half-window", 16),
+                re.positiveInt("max-candidates", 64));
+        ConfigTree sc = top.section("screening").only("alpha", "max-anchors", "skip-first", "window-tokens",
+                "left-context", "epsilon", "epsilon-neg", "shingle-words", "duplicate-threshold");
+        Screening screening = new Screening(sc.number("alpha", 2.0), sc.nonNegativeInt("max-anchors", 16),
+                sc.positiveInt("skip-first", 16), sc.positiveInt("window-tokens", 2048),
+                sc.nonNegativeInt("left-context", 512), (float) sc.number("epsilon", 0.4),
+                (float) sc.number("epsilon-neg", 0.0), sc.positiveInt("shingle-words", 5),
+                sc.fraction("duplicate-threshold", 0.5));
+        if (screening.leftContext() >= screening.windowTokens()) {
+            throw sc.error("left-context", "must be smaller than window-tokens");
+        }
+        if (screening.epsilonNeg() > screening.epsilon()) {
+            throw sc.error("epsilon-neg", "must not exceed epsilon");
+        }
+        ConfigTree as = top.section("assembly").only("layout", "target-tokens", "min-fill", "separator",
+                "meta-chunk-chars", "input-ids");
+        SampleLayout layout;
+        try {
+            layout = SampleLayout.fromName(as.text("layout", "shuffle"));
+        } catch (IllegalArgumentException e) {
+            throw as.error("layout", e.getMessage());
+        }
+        Assembly assembly = new Assembly(layout, as.positiveInt("target-tokens", 131_072),
+                as.fraction("min-fill", 0.5), as.text("separator", "\n\n"), as.positiveInt("meta-chunk-chars", 2048),
+                as.bool("input-ids", false));
+        ConfigTree rs = top.section("rescreen").only("documents-per-second");
+        double rate = rs.number("documents-per-second", 10);
+        if (!(rate > 0)) {
+            throw rs.error("documents-per-second", "must be positive");
+        }
+        ConfigTree so = top.section("scoring").only("device", "max-batch-tokens", "max-delay", "queue",
+                "attention-block-mib", "mlp-block-mib", "entropy-block-mib", "timeout", "attempts", "retry-delay",
+                "capacity");
+        Scoring scoring = new Scoring(so.text("device", "auto"), so.positiveInt("max-batch-tokens", 8192),
+                so.duration("max-delay", Duration.ofMillis(20)), so.positiveInt("queue", 256),
+                so.number("attention-block-mib", 8), so.number("mlp-block-mib", 32), so.number("entropy-block-mib", 32),
+                so.duration("timeout", Duration.ofMinutes(5)), so.positiveInt("attempts", 3),
+                so.duration("retry-delay", Duration.ofSeconds(1)), so.positiveInt("capacity", 16));
+        ConfigTree ou = top.section("output").only("samples", "dead-letters");
+        Output output = new Output(ou.requiredText("samples"), ou.requiredText("dead-letters"));
+        ConfigTree ru = top.section("runtime").only("parallelism", "checkpoint-interval", "checkpoint-dir",
+                "web-ui-port", "summary-interval");
+        Runtime runtime = new Runtime(ru.positiveInt("parallelism", 1),
+                ru.duration("checkpoint-interval", Duration.ofSeconds(10)), ru.requiredText("checkpoint-dir"),
+                ru.nonNegativeInt("web-ui-port", 8081), ru.duration("summary-interval", Duration.ofSeconds(10)));
+        return new PipelineConfig(input, policy, retrieval, screening, assembly, new Rescreen(rate), scoring, output,
+                runtime);
+    }
+}

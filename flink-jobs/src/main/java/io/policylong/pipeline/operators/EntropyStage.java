@@ -1,0 +1,135 @@
+package io.policylong.pipeline.operators;
+
+import io.policylong.model.scoring.CheckpointRegistry;
+import io.policylong.model.scoring.MicroBatcher;
+import io.policylong.model.scoring.ScoreRequest;
+import io.policylong.model.scoring.ScoreResult;
+import io.policylong.model.tokenizer.TokenizedText;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.scoring.ScoringService;
+import io.policylong.pipeline.screening.ScoringWindows;
+import io.policylong.pipeline.tasks.ScoredDocument;
+import io.policylong.pipeline.tasks.ScreeningTask;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+
+/**
+ * Scores the entropy of every token of a document under the task's policy version, through the shared
+ * in-process scorer: the document is tokenized with that version's tokenizer (no special tokens), cut into
+ * scoring windows with enough left context, and every window is submitted to the version's micro-batcher.
+ * Failures never fail the job: they complete the task with a reason (retried by the operator's retry
+ * strategy when transient, and sent to the dead letters otherwise).
+ */
+public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredDocument> {
+    private static final long serialVersionUID = 1L;
+
+    private final PipelineConfig config;
+    private transient ScoringService service;
+    private transient Counter scoredTokens;
+
+    public EntropyStage(PipelineConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        service = ScoringService.acquire(config.scoring(), config.policy().residentVersions());
+        scoredTokens = getRuntimeContext().getMetricGroup().counter("entropyTokensScored");
+    }
+
+    @Override
+    public void close() {
+        if (service != null) {
+            service.release();
+        }
+    }
+
+    @Override
+    public void asyncInvoke(ScreeningTask task, ResultFuture<ScoredDocument> result) {
+        service.lease(task.policy()).whenComplete((lease, error) -> {
+            if (error != null) {
+                result.complete(List.of(ScoredDocument.failedTransiently(task, "policy version "
+                        + task.policy().version() + " could not be loaded: " + rootMessage(error))));
+                return;
+            }
+            try {
+                score(task, lease).whenComplete((scored, failure) -> {
+                    lease.close();
+                    result.complete(List.of(failure != null
+                            ? ScoredDocument.failedTransiently(task, "entropy scoring failed: " + rootMessage(failure))
+                            : scored));
+                });
+            } catch (RuntimeException | InterruptedException e) {
+                lease.close();
+                result.complete(List.of(ScoredDocument.failedTransiently(task, "entropy scoring failed: "
+                        + rootMessage(e))));
+            }
+        });
+    }
+
+    private CompletableFuture<ScoredDocument> score(ScreeningTask task, CheckpointRegistry.Lease lease)
+            throws InterruptedException {
+        TokenizedText tokenized = lease.checkpoint().tokenizer().encode(task.document().text(), false);
+        long[] ids = tokenized.ids();
+        int limit = config.input().maxDocumentTokens();
+        if (ids.length > limit) {
+            return CompletableFuture.completedFuture(ScoredDocument.failed(task, "document has " + ids.length
+                    + " tokens under policy version " + task.policy().version() + ", more than the limit of " + limit));
+        }
+        if (ids.length < 2) {
+            return CompletableFuture.completedFuture(ScoredDocument.failed(task, "document has fewer than 2 tokens"));
+        }
+        float[] entropy = new float[ids.length];
+        int[] windowStarts = new int[ids.length];
+        entropy[0] = Float.NaN;
+        MicroBatcher batcher = lease.checkpoint().batcher(config.scoring().batching());
+        List<ScoringWindows.Window> windows = ScoringWindows.plan(ids.length, config.screening().windowTokens(),
+                config.screening().leftContext());
+        List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
+        for (ScoringWindows.Window w : windows) {
+            int[] positions = new int[w.end() - w.firstScored()];
+            for (int i = 0; i < positions.length; i++) {
+                // Entropy before document token t is the distribution after window position t - start - 1.
+                positions[i] = w.firstScored() - w.start() - 1 + i;
+            }
+            futures.add(batcher.submit(new ScoreRequest(Arrays.copyOfRange(ids, w.start(), w.end()), positions)));
+        }
+        return CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).thenApply(done -> {
+            for (int k = 0; k < windows.size(); k++) {
+                ScoringWindows.Window w = windows.get(k);
+                ScoreResult r = futures.get(k).join();
+                for (int i = 0; i < r.size(); i++) {
+                    int t = w.start() + r.positions()[i] + 1;
+                    entropy[t] = r.entropy()[i];
+                    windowStarts[t] = w.start();
+                }
+            }
+            scoredTokens.inc(ids.length);
+            return new ScoredDocument(task, ids, tokenized.starts(), tokenized.ends(), entropy, windowStarts, null,
+                    false);
+        });
+    }
+
+    @Override
+    public void timeout(ScreeningTask task, ResultFuture<ScoredDocument> result) {
+        // Must complete the future, or the operator waits forever.
+        result.complete(List.of(ScoredDocument.failed(task, "entropy scoring timed out after "
+                + config.scoring().timeout())));
+    }
+
+    static String rootMessage(Throwable t) {
+        Throwable cause = t;
+        while (cause.getCause() != null && cause.getCause() != cause
+                && (cause instanceof java.util.concurrent.CompletionException
+                        || cause instanceof java.util.concurrent.ExecutionException)) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    }
+}

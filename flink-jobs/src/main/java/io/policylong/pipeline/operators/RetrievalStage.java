@@ -1,0 +1,120 @@
+package io.policylong.pipeline.operators;
+
+import io.policylong.connectors.records.Anchor;
+import io.policylong.connectors.records.DeadLetter;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.retrieval.ChunkHit;
+import io.policylong.pipeline.retrieval.ChunkIndex;
+import io.policylong.pipeline.screening.AnchorQuery;
+import io.policylong.pipeline.screening.AnchorSelector;
+import io.policylong.pipeline.screening.Candidate;
+import io.policylong.pipeline.screening.NearDuplicates;
+import io.policylong.pipeline.screening.QueryPlanner;
+import io.policylong.pipeline.tasks.RetrievedDocument;
+import io.policylong.pipeline.tasks.ScoredDocument;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Anchors and retrieval: picks the document's anchors from its entropies, turns them into queries (the text
+ * around each anchor; nearby anchors share one), searches the fixed corpus (never the document's own chunks),
+ * merges the hits per chunk (a chunk found for several anchors serves all of them), drops near-duplicates of
+ * the document and keeps the best {@code maxCandidates}. A document whose scoring failed goes to the dead
+ * letters here.
+ */
+public final class RetrievalStage extends ProcessFunction<ScoredDocument, RetrievedDocument> {
+    private static final long serialVersionUID = 1L;
+
+    private final PipelineConfig config;
+    private transient ChunkIndex index;
+    private transient AnchorSelector anchors;
+    private transient QueryPlanner planner;
+    private transient NearDuplicates duplicates;
+    private transient Counter screened;
+    private transient Counter anchorCount;
+    private transient Counter candidates;
+    private transient Counter nearDuplicates;
+    private transient Histogram anchorsPerDocument;
+    private transient Map<Long, Counter> screenedByVersion;
+
+    public RetrievalStage(PipelineConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void open(OpenContext context) throws Exception {
+        index = ChunkIndex.open(Path.of(config.retrieval().index()));
+        PipelineConfig.Screening s = config.screening();
+        anchors = new AnchorSelector(s.alpha(), s.maxAnchors(), s.skipFirst());
+        planner = new QueryPlanner(config.retrieval().queryHalfWindow());
+        duplicates = new NearDuplicates(s.shingleWords(), s.duplicateThreshold());
+        var metrics = getRuntimeContext().getMetricGroup();
+        screened = metrics.counter("documentsScreened");
+        anchorCount = metrics.counter("anchors");
+        candidates = metrics.counter("candidatesRetrieved");
+        nearDuplicates = metrics.counter("candidatesNearDuplicate");
+        anchorsPerDocument = metrics.histogram("anchorsPerDocument", new DescriptiveStatisticsHistogram(1000));
+        screenedByVersion = new java.util.HashMap<>();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (index != null) {
+            index.close();
+        }
+    }
+
+    @Override
+    public void processElement(ScoredDocument scored, Context ctx, Collector<RetrievedDocument> out) {
+        if (scored.failure() != null) {
+            ctx.output(DeadLetters.TAG, DeadLetter.of("entropy", scored.task().document().id(), scored.failure(),
+                    "policy version " + scored.task().policy().version()));
+            PipelineProgress.screeningFinished();
+            return;
+        }
+        screened.inc();
+        screenedByVersion.computeIfAbsent(scored.task().policy().version(), v -> getRuntimeContext().getMetricGroup()
+                .addGroup("version", String.valueOf(v)).counter("screened")).inc();
+        List<Anchor> found = anchors.select(scored.entropyBefore(), scored.windowStarts());
+        anchorCount.inc(found.size());
+        anchorsPerDocument.update(found.size());
+        String documentId = scored.task().document().id();
+        String text = scored.task().document().text();
+        List<AnchorQuery> queries = planner.plan(found, text, scored.tokenStarts(), scored.tokenEnds());
+        Map<String, ChunkHit> hits = new LinkedHashMap<>();
+        Map<String, Set<Anchor>> served = new LinkedHashMap<>();
+        for (AnchorQuery query : queries) {
+            for (ChunkHit hit : index.search(query.text(), config.retrieval().topK(), documentId)) {
+                hits.merge(hit.chunkId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+                served.computeIfAbsent(hit.chunkId(), k -> new TreeSet<>(Comparator.comparingInt(Anchor::position)))
+                        .addAll(query.anchors());
+            }
+        }
+        Set<String> documentShingles = duplicates.shingles(text);
+        List<Candidate> kept = new ArrayList<>();
+        for (ChunkHit hit : hits.values()) {
+            if (duplicates.isNearDuplicate(hit.text(), documentShingles)) {
+                nearDuplicates.inc();
+                continue;
+            }
+            kept.add(new Candidate(hit.chunkId(), hit.documentId(), hit.text(), hit.score(),
+                    new ArrayList<>(served.get(hit.chunkId()))));
+        }
+        kept.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::chunkId));
+        List<Candidate> best = kept.subList(0, Math.min(kept.size(), config.retrieval().maxCandidates()));
+        candidates.inc(best.size());
+        out.collect(new RetrievedDocument(scored, found, best));
+    }
+}

@@ -1,0 +1,143 @@
+package io.policylong.pipeline.operators;
+
+import io.policylong.connectors.records.DeadLetter;
+import io.policylong.connectors.records.SampleSegment;
+import io.policylong.connectors.records.TrainingSample;
+import io.policylong.model.scoring.CheckpointRegistry;
+import io.policylong.model.tokenizer.CheckpointTokenizer;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.scoring.ScoringService;
+import io.policylong.pipeline.screening.ContextClassifier;
+import io.policylong.pipeline.screening.SampleAssembler;
+import io.policylong.pipeline.screening.VerifiedContext;
+import io.policylong.pipeline.tasks.RetrievedDocument;
+import io.policylong.pipeline.tasks.VerifiedDocument;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Classification and assembly: splits verified contexts into positives and hard negatives, assembles the
+ * training sample (or counts it as dropped when it cannot reach the minimum fill), adds the token ids of the
+ * whole sample when configured, and keeps the screening metrics (positives, hard negatives, the distribution
+ * of dI in thousandths, samples written and dropped, staleness of emitted samples in versions).
+ */
+public final class SampleStage extends ProcessFunction<VerifiedDocument, TrainingSample> {
+    private static final long serialVersionUID = 1L;
+
+    private final PipelineConfig config;
+    private transient ContextClassifier classifier;
+    private transient ScoringService service;
+    private transient Counter positives;
+    private transient Counter hardNegatives;
+    private transient Counter written;
+    private transient Counter dropped;
+    private transient Histogram positiveGain;
+    private transient Histogram negativeGain;
+    private transient Histogram staleness;
+
+    public SampleStage(PipelineConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        classifier = new ContextClassifier(config.screening().epsilon(), config.screening().epsilonNeg());
+        if (config.assembly().inputIds()) {
+            service = ScoringService.acquire(config.scoring(), config.policy().residentVersions());
+        }
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        positives = metrics.counter("positives");
+        hardNegatives = metrics.counter("hardNegatives");
+        written = metrics.counter("samplesWritten");
+        dropped = metrics.counter("samplesDropped");
+        positiveGain = metrics.histogram("positiveGainMilli", new DescriptiveStatisticsHistogram(10_000));
+        negativeGain = metrics.histogram("hardNegativeGainMilli", new DescriptiveStatisticsHistogram(10_000));
+        staleness = metrics.histogram("sampleStaleness", new DescriptiveStatisticsHistogram(1000));
+    }
+
+    @Override
+    public void close() {
+        if (service != null) {
+            service.release();
+        }
+    }
+
+    @Override
+    public void processElement(VerifiedDocument verified, Context ctx, Collector<TrainingSample> out) throws Exception {
+        RetrievedDocument retrieved = verified.retrieved();
+        String id = retrieved.scored().task().document().id();
+        long version = retrieved.scored().task().policy().version();
+        try {
+            if (verified.failure() != null) {
+                ctx.output(DeadLetters.TAG, DeadLetter.of("verification", id, verified.failure(), "policy version "
+                        + version));
+                return;
+            }
+            ContextClassifier.Classification classes = classifier.classify(verified.contexts());
+            positives.inc(classes.positives().size());
+            hardNegatives.inc(classes.hardNegatives().size());
+            for (VerifiedContext c : classes.positives()) {
+                positiveGain.update(Math.round(c.bestGain() * 1000));
+            }
+            for (VerifiedContext c : classes.hardNegatives()) {
+                negativeGain.update(Math.round(c.bestGain() * 1000));
+            }
+            PipelineConfig.Assembly a = config.assembly();
+            SampleAssembler sampleAssembler = new SampleAssembler(a.layout(), a.targetTokens(), a.minFill(),
+                    a.separator(), verified.separatorTokens(), a.metaChunkChars());
+            Optional<TrainingSample> sample = sampleAssembler.assemble(new SampleAssembler.DocumentInput(id,
+                    retrieved.scored().task().document().text(), retrieved.scored().tokens().length,
+                    retrieved.scored().tokenStarts(), retrieved.anchors()), version, classes);
+            if (sample.isEmpty()) {
+                dropped.inc();
+                return;
+            }
+            TrainingSample result = a.inputIds() ? withInputIds(sample.get(), retrieved) : sample.get();
+            written.inc();
+            staleness.update(Math.max(0, PipelineProgress.latestVersion() - version));
+            out.collect(result);
+        } finally {
+            PipelineProgress.screeningFinished();
+        }
+    }
+
+    private CheckpointRegistry.Lease lease(RetrievedDocument retrieved) throws Exception {
+        return service.lease(retrieved.scored().task().policy()).get(config.scoring().timeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** The sample's token ids: each segment tokenized on its own (no special tokens), joined by the separator. */
+    private TrainingSample withInputIds(TrainingSample sample, RetrievedDocument retrieved) throws Exception {
+        try (CheckpointRegistry.Lease lease = lease(retrieved)) {
+            CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
+            long[] separator = tokenizer.encodeIds(sample.separator(), false);
+            List<long[]> parts = new ArrayList<>();
+            int total = 0;
+            for (SampleSegment s : sample.segments()) {
+                if (!parts.isEmpty()) {
+                    parts.add(separator);
+                    total += separator.length;
+                }
+                long[] ids = tokenizer.encodeIds(s.text(), false);
+                parts.add(ids);
+                total += ids.length;
+            }
+            long[] all = new long[total];
+            int at = 0;
+            for (long[] p : parts) {
+                System.arraycopy(p, 0, all, at, p.length);
+                at += p.length;
+            }
+            return sample.withInputIds(all);
+        }
+    }
+}

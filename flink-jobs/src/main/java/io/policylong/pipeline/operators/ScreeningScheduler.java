@@ -1,0 +1,115 @@
+package io.policylong.pipeline.operators;
+
+import io.policylong.connectors.records.DeadLetter;
+import io.policylong.connectors.records.Document;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.model.checkpoint.CheckpointValidator;
+import io.policylong.pipeline.tasks.PolicyRef;
+import io.policylong.pipeline.tasks.ScreeningTask;
+import io.policylong.pipeline.tasks.StoredDocument;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Decides what to screen under which policy. Documents are kept in keyed state (RocksDB) by id; the current
+ * policy lives in broadcast state. A document is screened under the current version when it arrives (or when
+ * the first policy arrives, if none had yet). A policy update is accepted only if its version is newer than
+ * the current one and its checkpoint validates (configuration, tokenizer, tensor shapes, sha256); otherwise
+ * it goes to the dead letters and the current policy stays. Accepting a version sends every stored document
+ * that was screened under an older version to re-screening (the pacer downstream spreads those out).
+ */
+public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<String, Document, PolicyUpdate,
+        ScreeningTask> {
+    private static final long serialVersionUID = 1L;
+    private static final String CURRENT = "current";
+
+    /** The broadcast state: the current policy under the key {@code current}. */
+    public static final MapStateDescriptor<String, PolicyRef> POLICY = new MapStateDescriptor<>("policy",
+            Types.STRING, TypeInformation.of(PolicyRef.class));
+
+    /** The keyed state: the document and the newest version it was screened under. */
+    public static final ValueStateDescriptor<StoredDocument> DOCUMENT = new ValueStateDescriptor<>("document",
+            TypeInformation.of(StoredDocument.class));
+
+    private transient ValueState<StoredDocument> documents;
+    private transient Counter screenings;
+    private transient Counter rejectedPolicies;
+    private transient AtomicLong currentVersion;
+
+    @Override
+    public void open(OpenContext context) {
+        documents = getRuntimeContext().getState(DOCUMENT);
+        screenings = getRuntimeContext().getMetricGroup().counter("screeningsScheduled");
+        rejectedPolicies = getRuntimeContext().getMetricGroup().counter("policiesRejected");
+        currentVersion = new AtomicLong(-1);
+        getRuntimeContext().getMetricGroup().gauge("currentVersion", () -> currentVersion.get());
+    }
+
+    @Override
+    public void processElement(Document document, ReadOnlyContext ctx, Collector<ScreeningTask> out) throws Exception {
+        PolicyRef policy = ctx.getBroadcastState(POLICY).get(CURRENT);
+        if (documents.value() == null) {
+            PipelineProgress.documentStored();
+        }
+        if (policy == null) {
+            documents.update(new StoredDocument(document, -1));
+            return;
+        }
+        currentVersion.set(policy.version());
+        documents.update(new StoredDocument(document, policy.version()));
+        emit(out, new ScreeningTask(document, policy, false));
+    }
+
+    @Override
+    public void processBroadcastElement(PolicyUpdate update, Context ctx, Collector<ScreeningTask> out)
+            throws Exception {
+        BroadcastState<String, PolicyRef> state = ctx.getBroadcastState(POLICY);
+        PolicyRef current = state.get(CURRENT);
+        if (current != null && update.version() <= current.version()) {
+            reject(ctx, update, "version " + update.version() + " is not newer than the current version "
+                    + current.version() + " (versions only move forward)");
+            return;
+        }
+        try {
+            CheckpointValidator.validate(update.checkpointDirectory(), update.sha256());
+        } catch (Exception e) {
+            reject(ctx, update, "checkpoint rejected: " + e.getMessage());
+            return;
+        }
+        PolicyRef policy = PolicyRef.of(update);
+        state.put(CURRENT, policy);
+        currentVersion.set(policy.version());
+        PipelineProgress.versionSeen(policy.version());
+        ctx.applyToKeyedState(DOCUMENT, (key, stored) -> {
+            StoredDocument doc = stored.value();
+            if (doc != null && doc.screenedVersion() < policy.version()) {
+                stored.update(new StoredDocument(doc.document(), policy.version()));
+                emit(out, new ScreeningTask(doc.document(), policy, doc.screenedVersion() >= 0));
+            }
+        });
+    }
+
+    private void emit(Collector<ScreeningTask> out, ScreeningTask task) {
+        screenings.inc();
+        PipelineProgress.screeningEmitted();
+        out.collect(task);
+    }
+
+    private void reject(Context ctx, PolicyUpdate update, String reason) {
+        rejectedPolicies.inc();
+        // Every parallel instance sees every update; one dead letter per rejected update is enough.
+        if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
+            ctx.output(DeadLetters.TAG, DeadLetter.of("policy", "version " + update.version(), reason, update.uri()));
+        }
+    }
+}
