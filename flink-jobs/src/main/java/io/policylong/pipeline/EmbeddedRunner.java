@@ -30,10 +30,17 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class EmbeddedRunner {
     private final PipelineConfig config;
     private final PrintWriter console;
+    private java.util.function.UnaryOperator<DataStream<SourceLine>> inputTap = lines -> lines;
 
     public EmbeddedRunner(PipelineConfig config, PrintWriter console) {
         this.config = config;
         this.console = console;
+    }
+
+    /** Inserts a transformation between the document source and the job (tests inject faults here). */
+    public EmbeddedRunner withInputTap(java.util.function.UnaryOperator<DataStream<SourceLine>> tap) {
+        this.inputTap = tap;
+        return this;
     }
 
     /** The Flink configuration of the local cluster. */
@@ -57,9 +64,12 @@ public final class EmbeddedRunner {
      * last samples); without it, returns the running job.
      */
     public JobClient run(Duration untilIdle) throws Exception {
+        return run(StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConfiguration()), untilIdle);
+    }
+
+    /** Runs the job on a given environment (a test cluster, for example); see {@link #run(Duration)}. */
+    public JobClient run(StreamExecutionEnvironment env, Duration untilIdle) throws Exception {
         PipelineProgress.reset();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(
-                flinkConfiguration());
         env.setParallelism(config.runtime().parallelism());
         env.enableCheckpointing(config.runtime().checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         DataStream<SourceLine> lines = env.fromSource(FileConnectors.jsonLines(path(config.input().documents()),
@@ -68,7 +78,7 @@ public final class EmbeddedRunner {
         DataStream<SmallFile> descriptors = env.fromSource(FileConnectors.policyDescriptors(
                 path(config.policy().checkpoints()), config.policy().watch(), PolicyDescriptorFiles.MAX_BYTES),
                 WatermarkStrategy.noWatermarks(), "policy descriptors").uid("policy-source").setParallelism(1);
-        ScreeningJob.Outputs outputs = ScreeningJob.wire(config, lines, descriptors);
+        ScreeningJob.Outputs outputs = ScreeningJob.wire(config, inputTap.apply(lines), descriptors);
         outputs.samples().map(sample -> sample.toJson()).name("samples to JSON").uid("samples-json")
                 .sinkTo(FileConnectors.jsonLinesSink(path(config.output().samples()), "samples"))
                 .name("samples").uid("samples-sink");

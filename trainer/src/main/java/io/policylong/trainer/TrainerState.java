@@ -59,6 +59,7 @@ public record TrainerState(long step, long tokens, long rows, double trainLoss, 
         s.put("clip_norm", settings.clipNorm());
         s.put("seed", settings.seed());
         s.put("echo_probability", settings.echoProbability());
+        s.put("drill_fraction", settings.drillFraction());
         s.put("log_every", settings.logEvery());
         s.put("save_every", settings.saveEvery());
         s.put("eval_rows", settings.evalRows());
@@ -89,7 +90,8 @@ public record TrainerState(long step, long tokens, long rows, double trainLoss, 
                             s.path("total_steps").asLong()),
                     s.path("beta1").asDouble(), s.path("beta2").asDouble(), s.path("epsilon").asDouble(),
                     s.path("weight_decay").asDouble(), s.path("clip_norm").asDouble(), s.path("seed").asLong(),
-                    s.path("echo_probability").asDouble(), s.path("log_every").asInt(), s.path("save_every").asInt(),
+                    s.path("echo_probability").asDouble(), s.path("drill_fraction").asDouble(0),
+                    s.path("log_every").asInt(), s.path("save_every").asInt(),
                     s.path("eval_rows").asInt());
             return new TrainerState(root.path("step").asLong(), root.path("tokens").asLong(),
                     root.path("rows").asLong(), root.path("train_loss").asDouble(Double.NaN),

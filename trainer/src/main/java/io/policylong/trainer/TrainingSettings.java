@@ -17,14 +17,15 @@ import io.policylong.trainer.optim.LearningRateSchedule;
  * @param weightDecay decoupled weight decay (matrices only)
  * @param clipNorm global gradient norm limit (0: none)
  * @param seed data order and augmentation seed
- * @param echoProbability probability that a document is emitted with a span of itself repeated
+ * @param echoProbability probability that a document is emitted with spans of itself repeated
+ * @param drillFraction share of training tokens in copy drills (spans immediately repeated)
  * @param logEvery steps between progress lines
  * @param saveEvery steps between checkpoints (the last step always writes one)
  * @param evalRows held-out rows evaluated at every checkpoint
  */
 public record TrainingSettings(int contextLength, int batchRows, int accumulation, LearningRateSchedule schedule,
         double beta1, double beta2, double epsilon, double weightDecay, double clipNorm, long seed,
-        double echoProbability, int logEvery, int saveEvery, int evalRows) {
+        double echoProbability, double drillFraction, int logEvery, int saveEvery, int evalRows) {
 
     public TrainingSettings {
         if (contextLength < 2 || batchRows < 1 || accumulation < 1 || logEvery < 1 || saveEvery < 1 || evalRows < 0) {
@@ -33,6 +34,9 @@ public record TrainingSettings(int contextLength, int batchRows, int accumulatio
         }
         if (echoProbability < 0 || echoProbability > 1) {
             throw new IllegalArgumentException("echo probability must be in [0, 1]");
+        }
+        if (drillFraction < 0 || drillFraction >= 1) {
+            throw new IllegalArgumentException("drill fraction must be in [0, 1)");
         }
     }
 

@@ -137,6 +137,11 @@ public final class TrainCommand implements Callable<Integer> {
                     + "teaches copying from context. Default: ${DEFAULT-VALUE}.")
     double echo;
 
+    @Option(names = "--drills", defaultValue = "0.25",
+            description = "Share of training tokens in copy drills (short spans of the data, each repeated at once), "
+                    + "the quickest way to teach a small model to look back. Default: ${DEFAULT-VALUE}.")
+    double drills;
+
     @Option(names = "--log-every", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}.")
     int logEvery;
 
@@ -166,7 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
                 ? TrainerState.read(from) : null;
         TrainingSettings settings = resumed != null ? continued(resumed.settings()) : new TrainingSettings(context,
                 batchRows, accumulation, new LearningRateSchedule(learningRate, minLearningRate, warmup, steps), beta1,
-                beta2, epsilon, weightDecay, clip, seed, echo, logEvery, saveEvery, evalRows);
+                beta2, epsilon, weightDecay, clip, seed, echo, drills, logEvery, saveEvery, evalRows);
         Path tokenizerJson = tokenizerFile();
         try (TrainableDecoder model = from != null ? TrainableDecoder.load(from, target)
                         : TrainableDecoder.random(freshConfig(tokenizerJson), seed, 1.0, target);
@@ -189,7 +194,7 @@ public final class TrainCommand implements Callable<Integer> {
                     model.config().architecture().className(), model.config().numLayers(), model.config().hiddenSize(),
                     vocab, target);
             BatchPacker packer = new BatchPacker(training, settings.contextLength(), settings.seed(),
-                    settings.echoProbability());
+                    settings.echoProbability(), settings.drillFraction());
             if (resumed != null) {
                 packer.skipRows(resumed.rows());
                 restoreOptimizer(optimizer, model, resumed, console);
@@ -215,7 +220,7 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainingSettings(saved.contextLength(), saved.batchRows(), saved.accumulation(),
                 new LearningRateSchedule(s.peakRate(), s.minRate(), s.warmupSteps(), total), saved.beta1(),
                 saved.beta2(), saved.epsilon(), saved.weightDecay(), saved.clipNorm(), saved.seed(),
-                saved.echoProbability(), saved.logEvery(), saved.saveEvery(), saved.evalRows());
+                saved.echoProbability(), saved.drillFraction(), saved.logEvery(), saved.saveEvery(), saved.evalRows());
     }
 
     private Path tokenizerFile() throws Exception {

@@ -1,5 +1,6 @@
 package io.policylong.trainer.data;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -28,13 +29,26 @@ public final class BatchPacker {
     private long rowsProduced;
 
     public BatchPacker(List<long[]> sequences, int length, long seed, double echoProbability) {
+        this(sequences, length, seed, echoProbability, 0);
+    }
+
+    /**
+     * @param drillFraction share of the training tokens given to copy drills: sequences of short spans of the
+     *     data, each immediately repeated ({@code A A B B C C ...}); 0 for none
+     */
+    public BatchPacker(List<long[]> sequences, int length, long seed, double echoProbability, double drillFraction) {
         if (sequences.isEmpty()) {
             throw new IllegalArgumentException("no training sequences");
         }
         if (length < 2) {
             throw new IllegalArgumentException("rows need at least 2 tokens");
         }
-        this.sequences = List.copyOf(sequences);
+        if (drillFraction < 0 || drillFraction >= 1) {
+            throw new IllegalArgumentException("the drill fraction must be in [0, 1)");
+        }
+        List<long[]> all = new ArrayList<>(sequences);
+        all.addAll(drills(sequences, drillFraction, seed));
+        this.sequences = List.copyOf(all);
         this.length = length;
         this.seed = seed;
         this.echoProbability = echoProbability;
@@ -104,6 +118,42 @@ public final class BatchPacker {
             }
         }
         return sequence;
+    }
+
+    /**
+     * Copy drills worth {@code fraction} of all tokens: each about 1,024 tokens of 32 to 256 token spans of
+     * the data, every span followed at once by a copy of itself. The repeats are free to predict for a model
+     * that looks back, which is the quickest way to teach a small model to.
+     */
+    static List<long[]> drills(List<long[]> sequences, double fraction, long seed) {
+        List<long[]> drills = new ArrayList<>();
+        if (fraction <= 0) {
+            return drills;
+        }
+        long total = 0;
+        for (long[] s : sequences) {
+            total += s.length;
+        }
+        long wanted = Math.round(total * fraction / (1 - fraction));
+        SplittableRandom random = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        long made = 0;
+        while (made < wanted) {
+            long[] drill = new long[1024];
+            int filled = 0;
+            while (filled < drill.length) {
+                long[] source = sequences.get(random.nextInt(sequences.size()));
+                int span = Math.min(32 + random.nextInt(225), source.length);
+                int from = random.nextInt(source.length - span + 1);
+                for (int copy = 0; copy < 2 && filled < drill.length; copy++) {
+                    int n = Math.min(span, drill.length - filled);
+                    System.arraycopy(source, from, drill, filled, n);
+                    filled += n;
+                }
+            }
+            drills.add(drill);
+            made += drill.length;
+        }
+        return drills;
     }
 
     /**

@@ -1,0 +1,136 @@
+package io.policylong.pipeline.operators;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.policylong.connectors.records.DeadLetter;
+import io.policylong.connectors.records.Document;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.model.checkpoint.CheckpointDigest;
+import io.policylong.model.checkpoint.RandomCheckpoint;
+import io.policylong.model.config.Architecture;
+import io.policylong.model.config.ModelConfig;
+import io.policylong.model.config.RopeScaling;
+import io.policylong.model.safetensors.SafetensorsDType;
+import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
+import io.policylong.pipeline.tasks.PolicyRef;
+import io.policylong.pipeline.tasks.ScreeningTask;
+import io.policylong.pipeline.tasks.StoredDocument;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The broadcast hot-swap: documents in RocksDB-style keyed state, the policy in broadcast state. */
+class ScreeningSchedulerTest {
+    @TempDir
+    static Path dir;
+
+    static Path v0;
+    static Path v1;
+
+    static final ModelConfig TINY = new ModelConfig(Architecture.QWEN2, ByteLevelTokenizerJson.VOCAB_SIZE, 16, 32, 1,
+            2, 1, 8, 1e-6, 10000.0, true, true, false, false, 4096, new RopeScaling.None());
+
+    @BeforeAll
+    static void checkpoints() throws Exception {
+        Path tokenizer = dir.resolve("tokenizer.json");
+        ByteLevelTokenizerJson.write(tokenizer);
+        v0 = dir.resolve("v0");
+        v1 = dir.resolve("v1");
+        RandomCheckpoint.write(v0, TINY, RandomCheckpoint.tensors(TINY, 1, 1.0), SafetensorsDType.F32, 0, tokenizer);
+        RandomCheckpoint.write(v1, TINY, RandomCheckpoint.tensors(TINY, 2, 1.0), SafetensorsDType.F32, 0, tokenizer);
+    }
+
+    private static PolicyUpdate update(long version, Path checkpoint, String sha) {
+        return new PolicyUpdate(version, checkpoint.toUri().toString(), sha, null, null, null);
+    }
+
+    private static Document doc(String id) {
+        return new Document(id, "text of " + id, null, Map.of());
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, ScreeningTask> harness()
+            throws Exception {
+        KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, ScreeningTask> h =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(new ScreeningScheduler(), Document::id,
+                        Types.STRING, ScreeningScheduler.POLICY);
+        h.open();
+        return h;
+    }
+
+    private static List<String> tasks(KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, ScreeningTask> h) {
+        List<String> out = h.extractOutputValues().stream()
+                .map(t -> t.document().id() + "@" + t.policy().version() + (t.rescreen() ? "r" : ""))
+                .sorted().collect(Collectors.toList());
+        h.getOutput().clear();
+        return out;
+    }
+
+    private static StoredDocument stored(KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate,
+            ScreeningTask> h, String key) throws Exception {
+        h.getOperator().setCurrentKey(key);
+        return h.getOperator().getKeyedStateStore().getState(ScreeningScheduler.DOCUMENT).value();
+    }
+
+    @Test
+    void aVersionAdvanceRescreensStoredDocuments() throws Exception {
+        try (var h = harness()) {
+            h.processElement(new StreamRecord<>(doc("a")));
+            assertEquals(List.of(), tasks(h), "no policy yet: the document waits in state");
+            assertEquals(-1, stored(h, "a").screenedVersion());
+
+            h.processBroadcastElement(new StreamRecord<>(update(0, v0, CheckpointDigest.weightsSha256(v0))));
+            assertEquals(List.of("a@0"), tasks(h), "the first policy screens the waiting document");
+            assertEquals(0, stored(h, "a").screenedVersion());
+            assertEquals(new PolicyRef(0, v0.toUri().toString(), CheckpointDigest.weightsSha256(v0)),
+                    h.getBroadcastState(ScreeningScheduler.POLICY).get("current"));
+
+            h.processElement(new StreamRecord<>(doc("b")));
+            assertEquals(List.of("b@0"), tasks(h), "a new document is screened under the current version");
+
+            h.processBroadcastElement(new StreamRecord<>(update(1, v1, null)));
+            assertEquals(List.of("a@1r", "b@1r"), tasks(h), "every stored document is re-screened under v1");
+            assertEquals(1, stored(h, "b").screenedVersion());
+            assertEquals(1, stored(h, "a").screenedVersion());
+        }
+    }
+
+    @Test
+    void olderOrBrokenUpdatesChangeNothing() throws Exception {
+        try (var h = harness()) {
+            h.processBroadcastElement(new StreamRecord<>(update(5, v0, null)));
+            h.processElement(new StreamRecord<>(doc("a")));
+            tasks(h);
+
+            h.processBroadcastElement(new StreamRecord<>(update(5, v1, null)));
+            h.processBroadcastElement(new StreamRecord<>(update(3, v1, null)));
+            h.processBroadcastElement(new StreamRecord<>(update(6, dir.resolve("missing"), null)));
+            h.processBroadcastElement(new StreamRecord<>(update(7, v1, "00".repeat(32))));
+            assertEquals(List.of(), tasks(h), "no re-screening");
+            assertEquals(5, h.getBroadcastState(ScreeningScheduler.POLICY).get("current").version());
+            assertEquals(5, stored(h, "a").screenedVersion());
+
+            List<DeadLetter> letters = h.getSideOutput(DeadLetters.TAG).stream().map(StreamRecord::getValue).toList();
+            assertEquals(4, letters.size());
+            assertTrue(letters.get(0).reason().contains("version 5 is not newer than the current version 5"));
+            assertTrue(letters.get(1).reason().contains("version 3 is not newer"));
+            assertTrue(letters.get(2).reason().contains("checkpoint directory does not exist"),
+                    letters.get(2).reason());
+            assertTrue(letters.get(3).reason().contains("weights sha256 is"), letters.get(3).reason());
+            assertTrue(letters.stream().allMatch(l -> l.stage().equals("policy")));
+
+            h.processBroadcastElement(new StreamRecord<>(update(8, v1, CheckpointDigest.weightsSha256(v1))));
+            assertEquals(List.of("a@8r"), tasks(h), "a valid newer version still goes through");
+            assertFalse(h.getBroadcastState(ScreeningScheduler.POLICY).get("current").uri().contains("missing"));
+        }
+    }
+}
