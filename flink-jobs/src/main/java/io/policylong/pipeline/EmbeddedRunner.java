@@ -99,13 +99,18 @@ public final class EmbeddedRunner {
         waitUntilIdle(client, untilIdle);
         String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL).get();
         PipelineProgress.Snapshot s = PipelineProgress.snapshot();
-        console.printf("run: idle for %s: %d documents, %d screenings finished, newest version %d; stopped with "
-                + "savepoint %s%n", untilIdle, s.documents(), s.finished(), s.latestVersion(), savepoint);
+        console.printf("run: idle for %s: %d documents, all screened under the newest version %d (%d screenings "
+                + "committed); stopped with savepoint %s%n", untilIdle, s.documents(), s.latestVersion(), s.committed(),
+                savepoint);
         console.flush();
         return client;
     }
 
-    private static void waitUntilIdle(JobClient client, Duration idle) throws Exception {
+    /**
+     * Waits until every stored document is committed under the newest version and nothing changed for
+     * {@code idle}; fails if the job ends first.
+     */
+    public static void waitUntilIdle(JobClient client, Duration idle) throws Exception {
         while (true) {
             Thread.sleep(500);
             if (client.getJobStatus().get().isGloballyTerminalState()) {

@@ -1,65 +1,74 @@
 package io.policylong.pipeline.operators;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * JVM-wide progress of the screening job, shared by its operators: what has been sent to screening, what has
- * come out of it (as a sample, a dropped sample or a dead letter), the newest policy version seen, the
- * re-screen backlog, and when anything last changed. The embedded runner reads it to stop once the job is
- * idle; on a cluster each TaskManager has its own (the Flink metrics are the cluster-wide view).
+ * JVM-wide progress of the screening job, shared by its operators: which documents are stored, the newest
+ * version each has been screened under <em>and committed</em> (its sample, drop or dead letter is in a
+ * completed Flink checkpoint), the newest policy version accepted, and when anything last changed.
+ *
+ * <p>Everything is keyed by document id and only moves forward, so a restart that replays records counts
+ * nothing twice, and a screening lost in a failure is not counted until its replay is committed. The embedded
+ * runner reads it to stop once every stored document is committed under the newest version; on a cluster each
+ * TaskManager has its own (the Flink metrics are the cluster-wide view).
  */
 public final class PipelineProgress {
-    private static final AtomicLong DOCUMENTS = new AtomicLong();
-    private static final AtomicLong EMITTED = new AtomicLong();
-    private static final AtomicLong FINISHED = new AtomicLong();
-    private static final AtomicLong BACKLOG = new AtomicLong();
+    private static final Map<String, Long> STORED = new ConcurrentHashMap<>();
+    private static final AtomicLong COMMITTED = new AtomicLong();
     private static final AtomicLong LATEST_VERSION = new AtomicLong(-1);
     private static final AtomicLong LAST_CHANGE = new AtomicLong(System.nanoTime());
 
     private PipelineProgress() {
     }
 
-    static void documentStored() {
-        DOCUMENTS.incrementAndGet();
-        touch();
+    /** A document is in the job's state (again, after a replay: that changes nothing). */
+    static void documentStored(String documentId) {
+        if (STORED.putIfAbsent(documentId, -1L) == null) {
+            touch();
+        }
     }
 
-    static void screeningEmitted() {
-        EMITTED.incrementAndGet();
-        touch();
-    }
-
-    static void screeningFinished() {
-        FINISHED.incrementAndGet();
-        touch();
-    }
-
-    static void backlogChanged(long delta) {
-        BACKLOG.addAndGet(delta);
+    /** The outcome of screening a document under a version is in a completed checkpoint. */
+    static void screeningCommitted(String documentId, long version) {
+        STORED.merge(documentId, version, Math::max);
+        COMMITTED.incrementAndGet();
         touch();
     }
 
     static void versionSeen(long version) {
-        LATEST_VERSION.accumulateAndGet(version, Math::max);
-        touch();
+        if (LATEST_VERSION.getAndAccumulate(version, Math::max) < version) {
+            touch();
+        }
     }
 
     private static void touch() {
         LAST_CHANGE.set(System.nanoTime());
     }
 
-    /** A consistent-enough reading of the counters. */
-    public record Snapshot(long documents, long emitted, long finished, long backlog, long latestVersion,
+    /**
+     * A reading of the counters.
+     *
+     * @param documents documents stored
+     * @param upToDate documents whose screening under {@code latestVersion} is committed
+     * @param committed screenings committed, all versions (a replayed one counts again)
+     * @param latestVersion the newest accepted policy version, -1 before any
+     * @param secondsSinceChange time since any of these last changed
+     */
+    public record Snapshot(long documents, long upToDate, long committed, long latestVersion,
             double secondsSinceChange) {
-        /** Nothing in flight, nothing queued, and at least one screening done. */
+        /** A policy is in force and every stored document is committed under it. */
         public boolean quiescent() {
-            return emitted > 0 && emitted == finished && backlog == 0;
+            return latestVersion >= 0 && documents > 0 && upToDate == documents;
         }
     }
 
     /** The current counters. */
     public static Snapshot snapshot() {
-        return new Snapshot(DOCUMENTS.get(), EMITTED.get(), FINISHED.get(), BACKLOG.get(), LATEST_VERSION.get(),
+        long latest = LATEST_VERSION.get();
+        long upToDate = STORED.values().stream().filter(v -> v >= latest).count();
+        return new Snapshot(STORED.size(), upToDate, COMMITTED.get(), latest,
                 (System.nanoTime() - LAST_CHANGE.get()) / 1e9);
     }
 
@@ -68,12 +77,10 @@ public final class PipelineProgress {
         return LATEST_VERSION.get();
     }
 
-    /** Resets every counter (between runs in one JVM, e.g. tests). */
+    /** Forgets everything (between runs in one JVM, e.g. tests). */
     public static void reset() {
-        DOCUMENTS.set(0);
-        EMITTED.set(0);
-        FINISHED.set(0);
-        BACKLOG.set(0);
+        STORED.clear();
+        COMMITTED.set(0);
         LATEST_VERSION.set(-1);
         touch();
     }

