@@ -219,11 +219,13 @@ class ScreeningJobTest {
         JobClient client = new EmbeddedRunner(config, new PrintWriter(new StringWriter()))
                 .run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
         waitForVersion(0);
-        // Broken announcements first: a missing checkpoint and a corrupt descriptor change nothing.
+        // Broken announcements first: a missing checkpoint, a corrupt descriptor and weights that do not match
+        // their sha256 change nothing.
         announce(run, 1, shared.resolve("no-such-checkpoint"), null);
         Files.writeString(run.resolve("checkpoints").resolve(PolicyDescriptorFiles.fileName(2)), "{\"version\": 2,");
-        announce(run, 3, v1, CheckpointDigest.weightsSha256(v1));
-        waitForVersion(3);
+        announce(run, 3, v1, "0".repeat(64));
+        announce(run, 4, v1, CheckpointDigest.weightsSha256(v1));
+        waitForVersion(4);
         stop(client, run);
 
         List<TrainingSample> samples = samples(run);
@@ -232,7 +234,7 @@ class ScreeningJobTest {
         Set<String> expected = new HashSet<>();
         for (Document d : documents) {
             expected.add(d.id() + "@0");
-            expected.add(d.id() + "@3");
+            expected.add(d.id() + "@4");
         }
         assertEquals(expected, screened, "every document screened under both versions, nothing else");
         assertEquals(samples.size(), samples.stream().map(TrainingSample::sampleId).distinct().count(), "no duplicates");
@@ -244,7 +246,7 @@ class ScreeningJobTest {
         String reasons = letters.stream().map(l -> l.stage() + ": " + l.reason()).collect(Collectors.joining("\n"));
         for (String reason : List.of("not valid JSON", "document no-text has no \"text\"", "document empty has empty text",
                 "more than the limit of 20000", "not valid UTF-8", "checkpoint directory does not exist",
-                "policy-000000000002.json")) {
+                "policy-000000000002.json", "not the announced")) {
             assertTrue(reasons.contains(reason), "dead letter for '" + reason + "' in:\n" + reasons);
         }
 
