@@ -102,6 +102,8 @@ public final class EmbeddedRunner {
         console.printf("run: idle for %s: %d documents, all screened under the newest version %d (%d screenings "
                 + "committed); stopped with savepoint %s%n", untilIdle, s.documents(), s.latestVersion(), s.committed(),
                 savepoint);
+        PipelineProgress.versionLatencies().forEach((version, latency) -> console.printf("run: version %d: first "
+                + "screening committed %.1f s after its announcement%n", version, latency.toMillis() / 1000.0));
         console.flush();
         return client;
     }

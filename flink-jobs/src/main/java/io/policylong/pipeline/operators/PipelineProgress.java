@@ -1,6 +1,10 @@
 package io.policylong.pipeline.operators;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -19,6 +23,8 @@ public final class PipelineProgress {
     private static final AtomicLong COMMITTED = new AtomicLong();
     private static final AtomicLong LATEST_VERSION = new AtomicLong(-1);
     private static final AtomicLong LAST_CHANGE = new AtomicLong(System.nanoTime());
+    private static final Map<Long, Instant> ANNOUNCED = new ConcurrentHashMap<>();
+    private static final Map<Long, Instant> FIRST_COMMIT = new ConcurrentHashMap<>();
 
     private PipelineProgress() {
     }
@@ -33,8 +39,17 @@ public final class PipelineProgress {
     /** The outcome of screening a document under a version is in a completed checkpoint. */
     static void screeningCommitted(String documentId, long version) {
         STORED.merge(documentId, version, Math::max);
+        FIRST_COMMIT.putIfAbsent(version, Instant.now());
         COMMITTED.incrementAndGet();
         touch();
+    }
+
+    /** A policy version was accepted; {@code announced} is the time its announcement gives, if any. */
+    static void versionSeen(long version, Instant announced) {
+        if (announced != null) {
+            ANNOUNCED.putIfAbsent(version, announced);
+        }
+        versionSeen(version);
     }
 
     static void versionSeen(long version) {
@@ -77,11 +92,29 @@ public final class PipelineProgress {
         return LATEST_VERSION.get();
     }
 
+    /**
+     * For each version with a known announcement time and a committed screening: the time from the
+     * announcement to the first committed screening under it (the version-advance latency, watcher polling,
+     * checkpoint loading and the checkpoint interval included).
+     */
+    public static SortedMap<Long, Duration> versionLatencies() {
+        SortedMap<Long, Duration> latencies = new TreeMap<>();
+        FIRST_COMMIT.forEach((version, first) -> {
+            Instant announced = ANNOUNCED.get(version);
+            if (announced != null) {
+                latencies.put(version, Duration.between(announced, first));
+            }
+        });
+        return latencies;
+    }
+
     /** Forgets everything (between runs in one JVM, e.g. tests). */
     public static void reset() {
         STORED.clear();
         COMMITTED.set(0);
         LATEST_VERSION.set(-1);
+        ANNOUNCED.clear();
+        FIRST_COMMIT.clear();
         touch();
     }
 }

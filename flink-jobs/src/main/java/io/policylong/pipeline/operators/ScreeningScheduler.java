@@ -89,7 +89,7 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
         PolicyRef policy = PolicyRef.of(update);
         state.put(CURRENT, policy);
         currentVersion.set(policy.version());
-        PipelineProgress.versionSeen(policy.version());
+        PipelineProgress.versionSeen(policy.version(), update.time());
         ctx.applyToKeyedState(DOCUMENT, (key, stored) -> {
             StoredDocument doc = stored.value();
             if (doc != null && doc.screenedVersion() < policy.version()) {

@@ -227,6 +227,8 @@ class ScreeningJobTest {
         announce(run, 4, v1, CheckpointDigest.weightsSha256(v1));
         waitForVersion(4);
         stop(client, run);
+        assertEquals(Set.of(0L, 4L), PipelineProgress.versionLatencies().keySet(),
+                "accepted versions have an announcement-to-commit latency, rejected ones none");
 
         List<TrainingSample> samples = samples(run);
         Set<String> screened = samples.stream().map(s -> s.documentId() + "@" + s.policyVersion())

@@ -174,7 +174,7 @@ public final class TrainCommand implements Callable<Integer> {
                 beta2, epsilon, weightDecay, clip, seed, echo, drills, logEvery, saveEvery, evalRows);
         Path tokenizerJson = tokenizerFile();
         try (TrainableDecoder model = from != null ? TrainableDecoder.load(from, target)
-                        : TrainableDecoder.random(freshConfig(tokenizerJson), seed, 1.0, target);
+                        : TrainableDecoder.initialized(freshConfig(tokenizerJson), seed, target);
                 CheckpointTokenizer tokens = CheckpointTokenizer.load(tokenizerJson, false);
                 AdamW optimizer = new AdamW(model.newStepManager(), settings.beta1(), settings.beta2(),
                         settings.epsilon(), settings.weightDecay(), settings.clipNorm());

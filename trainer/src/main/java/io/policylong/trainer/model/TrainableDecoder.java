@@ -31,6 +31,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * A Qwen2/Llama decoder whose weights are trainable: the parameters are named as in a Hugging Face checkpoint
@@ -69,6 +70,43 @@ public final class TrainableDecoder implements AutoCloseable {
             parameters.put(t.name(), array);
         }
         return new TrainableDecoder(config, manager, parameters, DataType.FLOAT32);
+    }
+
+    /**
+     * A fresh model initialised for training: embeddings and projections {@code N(0, 0.02)}, the projections
+     * that write into the residual stream ({@code o_proj}, {@code down_proj}) scaled down by
+     * {@code sqrt(2 * layers)} so the stream does not grow with depth, norms 1 and biases 0. Small, uniform
+     * starting weights let attention patterns form quickly (unlike {@link #random}, which is tuned to give an
+     * untrained model varied distributions).
+     */
+    public static TrainableDecoder initialized(ModelConfig config, long seed, Device device) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double residualStd = 0.02 / Math.sqrt(2.0 * config.numLayers());
+        NDManager manager = NDManager.newBaseManager(device);
+        Map<String, NDArray> parameters = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : ParameterLayout.of(config).entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            int n = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+            float[] values = new float[n];
+            if (name.endsWith("norm.weight")) {
+                Arrays.fill(values, 1f);
+            } else if (!name.endsWith(".bias")) {
+                double std = name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight") ? residualStd : 0.02;
+                for (int i = 0; i < n; i++) {
+                    values[i] = (float) (std * gaussian(random));
+                }
+            }
+            NDArray array = manager.create(values, new Shape(shape));
+            array.setName(name);
+            parameters.put(name, array);
+        }
+        return new TrainableDecoder(config, manager, parameters, DataType.FLOAT32);
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        double u = 1.0 - random.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
     }
 
     /** The weights of a checkpoint directory, to continue training. */
