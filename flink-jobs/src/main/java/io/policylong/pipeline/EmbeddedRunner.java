@@ -102,6 +102,14 @@ public final class EmbeddedRunner {
         console.printf("run: idle for %s: %d documents, all screened under the newest version %d (%d screenings "
                 + "committed); stopped with savepoint %s%n", untilIdle, s.documents(), s.latestVersion(), s.committed(),
                 savepoint);
+        PipelineProgress.Throughput t = PipelineProgress.throughput();
+        console.printf(java.util.Locale.ROOT, "run: %d screenings committed in %.1f s (%.2f per second): %d document "
+                + "tokens scored (%.0f per second), %d tokens through the model in all (%.0f per second), %d "
+                + "positives%s%n", t.screenings(), t.seconds(), t.screenings() / Math.max(t.seconds(), 1e-9),
+                t.documentTokens(), t.documentTokens() / Math.max(t.seconds(), 1e-9), t.forwardTokens(),
+                t.forwardTokens() / Math.max(t.seconds(), 1e-9), t.positives(), t.positives() == 0 ? ""
+                        : String.format(java.util.Locale.ROOT, " (%d model tokens per positive)",
+                                t.forwardTokens() / t.positives()));
         PipelineProgress.versionLatencies().forEach((version, latency) -> console.printf("run: version %d: first "
                 + "screening committed %.1f s after its announcement%n", version, latency.toMillis() / 1000.0));
         console.flush();

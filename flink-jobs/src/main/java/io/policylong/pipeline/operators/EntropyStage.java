@@ -111,6 +111,11 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
                 }
             }
             scoredTokens.inc(ids.length);
+            long forward = 0;
+            for (ScoringWindows.Window w : windows) {
+                forward += w.end() - w.start();
+            }
+            PipelineProgress.entropyScored(ids.length, forward);
             return new ScoredDocument(task, ids, tokenized.starts(), tokenized.ends(), entropy, windowStarts, null,
                     false);
         });

@@ -25,6 +25,11 @@ public final class PipelineProgress {
     private static final AtomicLong LAST_CHANGE = new AtomicLong(System.nanoTime());
     private static final Map<Long, Instant> ANNOUNCED = new ConcurrentHashMap<>();
     private static final Map<Long, Instant> FIRST_COMMIT = new ConcurrentHashMap<>();
+    private static final AtomicLong DOCUMENT_TOKENS = new AtomicLong();
+    private static final AtomicLong FORWARD_TOKENS = new AtomicLong();
+    private static final AtomicLong POSITIVES = new AtomicLong();
+    private static final AtomicLong FIRST_STORED = new AtomicLong();
+    private static final AtomicLong LAST_COMMIT = new AtomicLong();
 
     private PipelineProgress() {
     }
@@ -32,6 +37,7 @@ public final class PipelineProgress {
     /** A document is in the job's state (again, after a replay: that changes nothing). */
     static void documentStored(String documentId) {
         if (STORED.putIfAbsent(documentId, -1L) == null) {
+            FIRST_STORED.compareAndSet(0, System.nanoTime());
             touch();
         }
     }
@@ -41,6 +47,7 @@ public final class PipelineProgress {
         STORED.merge(documentId, version, Math::max);
         FIRST_COMMIT.putIfAbsent(version, Instant.now());
         COMMITTED.incrementAndGet();
+        LAST_COMMIT.set(System.nanoTime());
         touch();
     }
 
@@ -56,6 +63,21 @@ public final class PipelineProgress {
         if (LATEST_VERSION.getAndAccumulate(version, Math::max) < version) {
             touch();
         }
+    }
+
+    /** A document's entropy was scored: its tokens, and the tokens of all its windows' forward passes. */
+    static void entropyScored(long documentTokens, long forwardTokens) {
+        DOCUMENT_TOKENS.addAndGet(documentTokens);
+        FORWARD_TOKENS.addAndGet(forwardTokens);
+    }
+
+    /** Verification ran forward passes over this many tokens and found this many positives. */
+    static void verified(long forwardTokens) {
+        FORWARD_TOKENS.addAndGet(forwardTokens);
+    }
+
+    static void positivesFound(long count) {
+        POSITIVES.addAndGet(count);
     }
 
     private static void touch() {
@@ -108,12 +130,38 @@ public final class PipelineProgress {
         return latencies;
     }
 
+    /**
+     * What the job did between the first stored document and the last committed screening.
+     *
+     * @param seconds that time span
+     * @param screenings committed screenings
+     * @param documentTokens document tokens whose entropy was scored
+     * @param forwardTokens tokens through the model (entropy windows with their left context, and verification)
+     * @param positives positive contexts found
+     */
+    public record Throughput(double seconds, long screenings, long documentTokens, long forwardTokens,
+            long positives) {
+    }
+
+    /** The work done so far (this JVM). */
+    public static Throughput throughput() {
+        long first = FIRST_STORED.get();
+        long last = LAST_COMMIT.get();
+        double seconds = first == 0 || last < first ? 0 : (last - first) / 1e9;
+        return new Throughput(seconds, COMMITTED.get(), DOCUMENT_TOKENS.get(), FORWARD_TOKENS.get(), POSITIVES.get());
+    }
+
     /** Forgets everything (between runs in one JVM, e.g. tests). */
     public static void reset() {
         STORED.clear();
         COMMITTED.set(0);
         LATEST_VERSION.set(-1);
         ANNOUNCED.clear();
+        DOCUMENT_TOKENS.set(0);
+        FORWARD_TOKENS.set(0);
+        POSITIVES.set(0);
+        FIRST_STORED.set(0);
+        LAST_COMMIT.set(0);
         FIRST_COMMIT.clear();
         touch();
     }

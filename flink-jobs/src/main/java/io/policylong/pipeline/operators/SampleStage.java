@@ -91,6 +91,7 @@ public final class SampleStage extends ProcessFunction<VerifiedDocument, Trainin
             }
             ContextClassifier.Classification classes = classifier.classify(verified.contexts());
             positives.inc(classes.positives().size());
+            PipelineProgress.positivesFound(classes.positives().size());
             hardNegatives.inc(classes.hardNegatives().size());
             for (VerifiedContext c : classes.positives()) {
                 positiveGain.update(Math.round(c.bestGain() * 1000));

@@ -119,6 +119,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
                     positions[i] = offset + anchors.get(i).position() - 1;
                 }
                 verifiedTokens.inc(sequence.length);
+                PipelineProgress.verified(sequence.length);
                 requests.add(new Request(c, anchors, offset, batcher.submit(new ScoreRequest(sequence, positions))));
             }
         }

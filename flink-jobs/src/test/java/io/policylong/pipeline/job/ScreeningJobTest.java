@@ -175,6 +175,24 @@ class ScreeningJobTest {
         }
     }
 
+    private static void waitForDeadLetter(Path run, String reason) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (!hasLineWith(run.resolve("dead-letters"), reason)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no dead letter with '" + reason + "'");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static boolean hasLineWith(Path directory, String text) throws Exception {
+        try {
+            return committedLines(directory).stream().anyMatch(l -> l.contains(text));
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return false; // a part file was renamed while being listed: look again
+        }
+    }
+
     private static void stop(JobClient client, Path run) throws Exception {
         EmbeddedRunner.waitUntilIdle(client, Duration.ofSeconds(1));
         client.stopWithSavepoint(false, run.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
@@ -221,14 +239,23 @@ class ScreeningJobTest {
         waitForVersion(0);
         // Broken announcements first: a missing checkpoint, a corrupt descriptor and weights that do not match
         // their sha256 change nothing.
+        // One at a time: descriptors found in one listing of the directory may arrive in any order, and an older
+        // version arriving after a newer one is rejected for that reason instead.
         announce(run, 1, shared.resolve("no-such-checkpoint"), null);
+        waitForDeadLetter(run, "checkpoint directory does not exist");
         Files.writeString(run.resolve("checkpoints").resolve(PolicyDescriptorFiles.fileName(2)), "{\"version\": 2,");
+        waitForDeadLetter(run, "policy-000000000002.json");
         announce(run, 3, v1, "0".repeat(64));
+        waitForDeadLetter(run, "not the announced");
         announce(run, 4, v1, CheckpointDigest.weightsSha256(v1));
         waitForVersion(4);
         stop(client, run);
         assertEquals(Set.of(0L, 4L), PipelineProgress.versionLatencies().keySet(),
                 "accepted versions have an announcement-to-commit latency, rejected ones none");
+        PipelineProgress.Throughput work = PipelineProgress.throughput();
+        assertEquals(2L * documents.size(), work.screenings());
+        assertTrue(work.forwardTokens() > work.documentTokens() && work.documentTokens() > 0 && work.seconds() > 0,
+                work.toString());
 
         List<TrainingSample> samples = samples(run);
         Set<String> screened = samples.stream().map(s -> s.documentId() + "@" + s.policyVersion())
