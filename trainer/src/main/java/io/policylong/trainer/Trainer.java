@@ -57,6 +57,9 @@ public final class Trainer {
      *
      * @return the state of the last checkpoint written
      */
+    /** Consecutive non-finite steps after which training stops instead of skipping on. */
+    static final int MAX_SKIPPED_IN_A_ROW = 5;
+
     public TrainerState run(TrainerState start) throws IOException {
         long total = settings.schedule().totalSteps();
         long tokens = start == null ? 0 : start.tokens();
@@ -71,6 +74,7 @@ public final class Trainer {
         long runStart = System.nanoTime();
         console.printf(Locale.ROOT, "train: %.2fM parameters, %d tokens per step, steps %d..%d%n",
                 model.parameterCount() / 1e6, settings.tokensPerStep(), firstStep, total);
+        int skippedInARow = 0;
         for (long step = firstStep; step <= total; step++) {
             double rate = settings.schedule().rate(step);
             double stepLoss = 0;
@@ -85,11 +89,24 @@ public final class Trainer {
                 intervalFlops += 3 * pieceFlops(batch);
             }
             double norm = optimizer.step(model.parameters(), rate);
+            if (!Double.isFinite(norm) || !Double.isFinite(stepLoss)) {
+                skippedInARow++;
+                console.printf(Locale.ROOT, "step %d: loss %s, gradient norm %s: not finite, update skipped%n", step,
+                        stepLoss, norm);
+                if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                    throw new IllegalStateException("training diverged: " + skippedInARow + " steps in a row up to step "
+                            + step + " had a non-finite loss or gradient; lower --lr or raise --warmup");
+                }
+            } else {
+                skippedInARow = 0;
+            }
             tokens += settings.tokensPerStep();
             intervalTokens += settings.tokensPerStep();
-            intervalLoss += stepLoss;
-            intervalNorm += norm;
-            intervalSteps++;
+            if (Double.isFinite(norm) && Double.isFinite(stepLoss)) {
+                intervalLoss += stepLoss;
+                intervalNorm += norm;
+                intervalSteps++;
+            }
             boolean save = step % settings.saveEvery() == 0 || step == total;
             if (step % settings.logEvery() == 0 || save) {
                 double seconds = (System.nanoTime() - intervalStart) / 1e9;

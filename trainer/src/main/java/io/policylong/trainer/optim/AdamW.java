@@ -47,10 +47,19 @@ public final class AdamW implements AutoCloseable {
     /**
      * Applies one update to every parameter from its accumulated gradient, then clears the gradients.
      *
-     * @return the global gradient norm before clipping
+     * A gradient that is not finite (an overflow somewhere in the step) is discarded without touching the
+     * weights or the moments, which it would otherwise turn into NaN for good.
+     *
+     * @return the global gradient norm before clipping; not finite when the update was skipped
      */
     public double step(Map<String, NDArray> parameters, double learningRate) {
         double norm = gradientNorm(parameters);
+        if (!Double.isFinite(norm)) {
+            for (NDArray p : parameters.values()) {
+                JniUtils.zeroGrad((PtNDArray) p);
+            }
+            return norm;
+        }
         float rescale = maxGradientNorm > 0 && norm > maxGradientNorm ? (float) (maxGradientNorm / (norm + 1e-6)) : 1f;
         steps++;
         float corrected = (float) (learningRate * Math.sqrt(1 - Math.pow(beta2, steps)) / (1 - Math.pow(beta1, steps)));
