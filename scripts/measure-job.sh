@@ -23,7 +23,7 @@ sed -e "s#initial-checkpoint: [^ ]*#initial-checkpoint: $current#" \
     -e "s#checkpoint-dir: out/flink#checkpoint-dir: $work/flink#" conf/local.yaml > "$work/job.yaml"
 bin/policylong run --config "$work/job.yaml" --until-idle 20 > "$work/run.log" 2>&1 &
 job=$!
-until compgen -G "$work/samples/*/[!.]*" > /dev/null; do
+until compgen -G "$work/samples/[!.]*" > /dev/null; do
     kill -0 "$job" 2> /dev/null || { cat "$work/run.log"; exit 1; }
     sleep 1
 done
