@@ -109,7 +109,7 @@ public final class MicroBatcher implements AutoCloseable {
         return batches.get();
     }
 
-    /** Number of requests completed so far (successfully or not). */
+    /** Number of requests scored so far, successfully or not (counted just before their futures complete). */
     public long completedCount() {
         return scoredRequests.get();
     }
@@ -186,6 +186,9 @@ public final class MicroBatcher implements AutoCloseable {
 
     private void scoreBatch() {
         List<ScoreRequest> requests = batch.stream().map(Pending::request).toList();
+        // Counted before any future completes, so a caller that has its result also sees it counted.
+        batches.incrementAndGet();
+        scoredRequests.addAndGet(batch.size());
         try {
             List<ScoreResult> results = scorer.score(requests);
             for (int i = 0; i < batch.size(); i++) {
@@ -204,8 +207,6 @@ public final class MicroBatcher implements AutoCloseable {
                 }
             }
         }
-        batches.incrementAndGet();
-        scoredRequests.addAndGet(batch.size());
     }
 
     private void failRemaining(Throwable reason) {
