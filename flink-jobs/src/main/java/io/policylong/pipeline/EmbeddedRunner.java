@@ -1,6 +1,11 @@
 package io.policylong.pipeline;
 
 import io.policylong.connectors.files.FileConnectors;
+import io.policylong.connectors.kafka.KafkaConnectors;
+import io.policylong.connectors.records.TrainingSample;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import io.policylong.connectors.files.SmallFile;
 import io.policylong.connectors.files.SourceLine;
 import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
@@ -23,9 +28,11 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Runs the screening job in a local Flink mini cluster (RocksDB state, exactly-once checkpoints, web UI):
- * JSONL documents from files, policy descriptors from a watched checkpoints directory, samples and dead
- * letters to JSONL part files committed on checkpoints. Optionally stops itself once it is idle.
+ * Runs the screening job in a local Flink mini cluster (RocksDB state, exactly-once checkpoints, web UI).
+ * Files: JSONL documents, policy descriptors from a watched checkpoints directory, samples and dead letters to
+ * JSONL part files committed on checkpoints. Kafka (a {@code kafka} section in the configuration): documents
+ * and policy updates from topics (plus the checkpoints directory when one is configured), samples and dead
+ * letters to topics in transactions committed on checkpoints. Optionally stops itself once it is idle.
  */
 public final class EmbeddedRunner {
     private final PipelineConfig config;
@@ -72,24 +79,55 @@ public final class EmbeddedRunner {
         PipelineProgress.reset();
         env.setParallelism(config.runtime().parallelism());
         env.enableCheckpointing(config.runtime().checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        DataStream<SourceLine> lines = env.fromSource(FileConnectors.jsonLines(path(config.input().documents()),
-                config.input().watch(), config.input().maxLineBytes()), WatermarkStrategy.noWatermarks(),
-                "documents").uid("documents-source");
-        DataStream<SmallFile> descriptors = env.fromSource(FileConnectors.policyDescriptors(
-                path(config.policy().checkpoints()), config.policy().watch(), PolicyDescriptorFiles.MAX_BYTES),
-                WatermarkStrategy.noWatermarks(), "policy descriptors").uid("policy-source").setParallelism(1);
-        ScreeningJob.Outputs outputs = ScreeningJob.wire(config, inputTap.apply(lines), descriptors);
-        outputs.samples().map(sample -> sample.toJson()).name("samples to JSON").uid("samples-json")
-                .sinkTo(FileConnectors.jsonLinesSink(path(config.output().samples()), "samples"))
-                .name("samples").uid("samples-sink");
-        outputs.deadLetters().map(new DeadLetterAccounting()).name("dead letters to JSON").uid("dead-letters-json")
-                .sinkTo(FileConnectors.jsonLinesSink(path(config.output().deadLetters()), "dead-letters"))
-                .name("dead letters").uid("dead-letters-sink");
+        PipelineConfig.Kafka kafka = config.kafka();
+        DataStream<SourceLine> lines;
+        DataStream<SourceLine> policyRecords = null;
+        if (kafka != null) {
+            lines = env.fromSource(KafkaConnectors.jsonRecords(kafka.bootstrapServers(), kafka.documentsTopic(),
+                    kafka.groupId(), kafka.maxRecordBytes(), kafka.properties()), WatermarkStrategy.noWatermarks(),
+                    "documents").uid("documents-topic-source");
+            policyRecords = env.fromSource(KafkaConnectors.jsonRecords(kafka.bootstrapServers(),
+                    kafka.policiesTopic(), kafka.groupId() + "-policies", PolicyDescriptorFiles.MAX_BYTES,
+                    kafka.properties()), WatermarkStrategy.noWatermarks(), "policy records")
+                    .uid("policy-topic-source").setParallelism(1);
+        } else {
+            lines = env.fromSource(FileConnectors.jsonLines(path(config.input().documents()), config.input().watch(),
+                    config.input().maxLineBytes()), WatermarkStrategy.noWatermarks(), "documents")
+                    .uid("documents-source");
+        }
+        DataStream<SmallFile> descriptors = config.policy().checkpoints() == null ? null
+                : env.fromSource(FileConnectors.policyDescriptors(path(config.policy().checkpoints()),
+                        config.policy().watch(), PolicyDescriptorFiles.MAX_BYTES), WatermarkStrategy.noWatermarks(),
+                        "policy descriptors").uid("policy-source").setParallelism(1);
+        ScreeningJob.Outputs outputs = ScreeningJob.wire(config, inputTap.apply(lines), descriptors, policyRecords);
+        DataStream<String> deadLetterJson = outputs.deadLetters().map(new DeadLetterAccounting())
+                .name("dead letters to JSON").uid("dead-letters-json");
+        String destinations;
+        if (kafka != null) {
+            Map<String, String> producer = new HashMap<>(kafka.properties());
+            producer.put("transaction.timeout.ms", String.valueOf(kafka.transactionTimeout().toMillis()));
+            outputs.samples().sinkTo(KafkaConnectors.jsonSink(kafka.bootstrapServers(), kafka.samplesTopic(),
+                    TrainingSample::documentId, TrainingSample::toJson, DeliveryGuarantee.EXACTLY_ONCE,
+                    kafka.transactionalIdPrefix() + "-samples", producer)).name("samples").uid("samples-topic-sink");
+            deadLetterJson.sinkTo(KafkaConnectors.jsonSink(kafka.bootstrapServers(), kafka.deadLettersTopic(), null,
+                    json -> json, DeliveryGuarantee.EXACTLY_ONCE, kafka.transactionalIdPrefix() + "-dead-letters",
+                    producer)).name("dead letters").uid("dead-letters-topic-sink");
+            destinations = String.format("samples -> topic %s, dead letters -> topic %s (Kafka %s; read them with "
+                    + "isolation.level=read_committed)", kafka.samplesTopic(), kafka.deadLettersTopic(),
+                    kafka.bootstrapServers());
+        } else {
+            outputs.samples().map(sample -> sample.toJson()).name("samples to JSON").uid("samples-json")
+                    .sinkTo(FileConnectors.jsonLinesSink(path(config.output().samples()), "samples"))
+                    .name("samples").uid("samples-sink");
+            deadLetterJson.sinkTo(FileConnectors.jsonLinesSink(path(config.output().deadLetters()), "dead-letters"))
+                    .name("dead letters").uid("dead-letters-sink");
+            destinations = String.format("samples -> %s, dead letters -> %s",
+                    java.nio.file.Path.of(config.output().samples()).toAbsolutePath(),
+                    java.nio.file.Path.of(config.output().deadLetters()).toAbsolutePath());
+        }
         JobClient client = env.executeAsync("policylong screening");
-        console.printf("run: job %s started; samples -> %s, dead letters -> %s, Flink checkpoints -> %s; web UI on "
-                + "http://localhost:%d (or the next free port)%n", client.getJobID(),
-                java.nio.file.Path.of(config.output().samples()).toAbsolutePath(),
-                java.nio.file.Path.of(config.output().deadLetters()).toAbsolutePath(),
+        console.printf("run: job %s started; %s, Flink checkpoints -> %s; web UI on http://localhost:%d (or the "
+                + "next free port)%n", client.getJobID(), destinations,
                 java.nio.file.Path.of(config.runtime().checkpointDirectory()).toAbsolutePath(),
                 config.runtime().webUiPort());
         console.flush();

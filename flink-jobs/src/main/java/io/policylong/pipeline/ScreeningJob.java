@@ -11,6 +11,7 @@ import io.policylong.pipeline.operators.DeadLetters;
 import io.policylong.pipeline.operators.DocumentValidation;
 import io.policylong.pipeline.operators.EntropyStage;
 import io.policylong.pipeline.operators.PolicyParsing;
+import io.policylong.pipeline.operators.PolicyRecordParsing;
 import io.policylong.pipeline.operators.RescreenPacer;
 import io.policylong.pipeline.operators.RetrievalStage;
 import io.policylong.pipeline.operators.SampleStage;
@@ -21,7 +22,9 @@ import io.policylong.pipeline.tasks.ScoredDocument;
 import io.policylong.pipeline.tasks.ScreeningTask;
 import io.policylong.pipeline.tasks.VerifiedDocument;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -33,7 +36,7 @@ import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
 
 /**
  * The on-policy screening dataflow, independent of where records come from and go to: document lines and
- * policy descriptor files in, training samples and dead letters out.
+ * policy updates (descriptor files, JSON records, or both) in, training samples and dead letters out.
  *
  * <pre>
  * lines -> validate -> keyBy(doc id) -+-> scheduler (RocksDB: documents; broadcast: policy) -> pacer
@@ -50,15 +53,38 @@ public final class ScreeningJob {
     public record Outputs(DataStream<TrainingSample> samples, DataStream<DeadLetter> deadLetters) {
     }
 
-    /** Wires the job onto the given inputs. */
+    /** Wires the job onto the given inputs: document lines and descriptor files (see the other overload). */
     public static Outputs wire(PipelineConfig config, DataStream<SourceLine> documentLines,
             DataStream<SmallFile> policyFiles) {
+        return wire(config, documentLines, policyFiles, null);
+    }
+
+    /**
+     * Wires the job onto the given inputs: document lines, and policy updates from descriptor files, from
+     * JSON records (a topic), or both (either may be null, not both). Both kinds of update feed the same
+     * broadcast state.
+     */
+    public static Outputs wire(PipelineConfig config, DataStream<SourceLine> documentLines,
+            DataStream<SmallFile> policyFiles, DataStream<SourceLine> policyRecords) {
+        if (policyFiles == null && policyRecords == null) {
+            throw new IllegalArgumentException("the job needs a source of policy updates");
+        }
         SingleOutputStreamOperator<Document> documents = documentLines
                 .process(new DocumentValidation(config.input().maxDocumentChars()))
                 .name("validate documents").uid("validate-documents");
-        SingleOutputStreamOperator<PolicyUpdate> updates = policyFiles
-                .process(new PolicyParsing())
-                .name("parse policy descriptors").uid("parse-policies").setParallelism(1);
+        List<SingleOutputStreamOperator<PolicyUpdate>> parsers = new ArrayList<>();
+        if (policyFiles != null) {
+            parsers.add(policyFiles.process(new PolicyParsing())
+                    .name("parse policy descriptors").uid("parse-policies").setParallelism(1));
+        }
+        if (policyRecords != null) {
+            parsers.add(policyRecords.process(new PolicyRecordParsing())
+                    .name("parse policy records").uid("parse-policy-records").setParallelism(1));
+        }
+        DataStream<PolicyUpdate> updates = parsers.get(0);
+        for (int i = 1; i < parsers.size(); i++) {
+            updates = updates.union(parsers.get(i));
+        }
         BroadcastStream<PolicyUpdate> policy = updates.broadcast(ScreeningScheduler.POLICY);
         SingleOutputStreamOperator<ScreeningTask> scheduled = documents
                 .keyBy(Document::id)
@@ -87,8 +113,11 @@ public final class ScreeningJob {
         SingleOutputStreamOperator<TrainingSample> samples = verified
                 .process(new SampleStage(config))
                 .name("classify and assemble").uid("samples");
-        DataStream<DeadLetter> deadLetters = documents.getSideOutput(DeadLetters.TAG).union(
-                updates.getSideOutput(DeadLetters.TAG),
+        DataStream<DeadLetter> deadLetters = documents.getSideOutput(DeadLetters.TAG);
+        for (SingleOutputStreamOperator<PolicyUpdate> parser : parsers) {
+            deadLetters = deadLetters.union(parser.getSideOutput(DeadLetters.TAG));
+        }
+        deadLetters = deadLetters.union(
                 scheduled.getSideOutput(DeadLetters.TAG),
                 retrieved.getSideOutput(DeadLetters.TAG),
                 samples.getSideOutput(DeadLetters.TAG));

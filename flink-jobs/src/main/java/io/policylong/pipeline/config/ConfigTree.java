@@ -125,6 +125,31 @@ final class ConfigTree {
         return v.asBoolean();
     }
 
+    /** Whether the key is present. */
+    boolean has(String key) {
+        return value(key) != null;
+    }
+
+    /** A mapping of names to scalar values (numbers and booleans as text); empty when absent. */
+    java.util.Map<String, String> stringMap(String key) {
+        JsonNode v = value(key);
+        java.util.Map<String, String> map = new java.util.LinkedHashMap<>();
+        if (v == null) {
+            return map;
+        }
+        if (!v.isObject()) {
+            throw error(key, "must be a mapping of names to values");
+        }
+        for (java.util.Iterator<java.util.Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+            java.util.Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                throw error(key + "." + e.getKey(), "must be a single value");
+            }
+            map.put(e.getKey(), e.getValue().asText());
+        }
+        return map;
+    }
+
     /** A duration such as {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h} or an ISO-8601 duration. */
     Duration duration(String key, Duration fallback) {
         String text = text(key, null);

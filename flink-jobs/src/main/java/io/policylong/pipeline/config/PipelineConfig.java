@@ -18,7 +18,7 @@ import java.time.Duration;
  * keys are errors. Relative paths are resolved against the working directory.
  */
 public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Screening screening, Assembly assembly,
-        Rescreen rescreen, Scoring scoring, Output output, Runtime runtime) implements Serializable {
+        Rescreen rescreen, Scoring scoring, Output output, Runtime runtime, Kafka kafka) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** Where documents come from and what is accepted. */
@@ -84,6 +84,21 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         private static final long serialVersionUID = 1L;
     }
 
+    /**
+     * Kafka in and out (absent: files). Documents and policy updates are read from topics, samples and dead
+     * letters written to topics; {@code properties} go to every client (security settings and the like).
+     */
+    public record Kafka(String bootstrapServers, String documentsTopic, String policiesTopic, String samplesTopic,
+            String deadLettersTopic, String groupId, String transactionalIdPrefix, int maxRecordBytes,
+            Duration transactionTimeout, java.util.Map<String, String> properties) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Whether documents, samples and dead letters travel through Kafka. */
+    public boolean usesKafka() {
+        return kafka != null;
+    }
+
     /** Reads and validates a YAML file. */
     public static PipelineConfig load(Path file) throws IOException {
         JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
@@ -93,16 +108,31 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
     /** Validates a parsed configuration; {@code source} names it in errors. */
     public static PipelineConfig parse(JsonNode root, String source) {
         ConfigTree top = new ConfigTree(root, "", source).only("input", "policy", "retrieval", "screening",
-                "assembly", "rescreen", "scoring", "output", "runtime");
+                "assembly", "rescreen", "scoring", "output", "runtime", "kafka");
+        Kafka kafka = null;
+        if (top.has("kafka")) {
+            ConfigTree ka = top.section("kafka").only("bootstrap-servers", "documents-topic", "policies-topic",
+                    "samples-topic", "dead-letters-topic", "group-id", "transactional-id-prefix", "max-record-bytes",
+                    "transaction-timeout", "properties");
+            kafka = new Kafka(ka.requiredText("bootstrap-servers"), ka.text("documents-topic", "policylong.documents"),
+                    ka.text("policies-topic", "policylong.policies"), ka.text("samples-topic", "policylong.samples"),
+                    ka.text("dead-letters-topic", "policylong.dead-letters"), ka.text("group-id", "policylong-screening"),
+                    ka.text("transactional-id-prefix", "policylong-screening"),
+                    ka.positiveInt("max-record-bytes", 16 * 1024 * 1024),
+                    ka.duration("transaction-timeout", Duration.ofMinutes(15)), ka.stringMap("properties"));
+        }
         ConfigTree in = top.section("input").only("documents", "watch", "max-line-bytes", "max-document-chars",
                 "max-document-tokens");
         String watch = in.text("watch", null);
-        Input input = new Input(in.requiredText("documents"),
+        if (kafka != null && in.has("documents")) {
+            throw in.error("documents", "must not be set with kafka: documents come from kafka.documents-topic");
+        }
+        Input input = new Input(kafka != null ? null : in.requiredText("documents"),
                 watch == null || watch.equals("false") ? null : in.duration("watch", null),
                 in.positiveInt("max-line-bytes", 16 * 1024 * 1024), in.positiveInt("max-document-chars", 1_000_000),
                 in.positiveInt("max-document-tokens", 65_536));
         ConfigTree po = top.section("policy").only("checkpoints", "initial-checkpoint", "watch", "resident-versions");
-        Policy policy = new Policy(po.requiredText("checkpoints"), po.text("initial-checkpoint", null),
+        Policy policy = new Policy(kafka != null ? po.text("checkpoints", null) : po.requiredText("checkpoints"), po.text("initial-checkpoint", null),
                 po.duration("watch", Duration.ofSeconds(2)), po.positiveInt("resident-versions", 2));
         ConfigTree re = top.section("retrieval").only("corpus", "index", "chunk-chars", "top-k", "query-half-window",
                 "max-candidates");
@@ -147,13 +177,18 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
                 so.duration("timeout", Duration.ofMinutes(5)), so.positiveInt("attempts", 3),
                 so.duration("retry-delay", Duration.ofSeconds(1)), so.positiveInt("capacity", 16));
         ConfigTree ou = top.section("output").only("samples", "dead-letters");
-        Output output = new Output(ou.requiredText("samples"), ou.requiredText("dead-letters"));
+        if (kafka != null && (ou.has("samples") || ou.has("dead-letters"))) {
+            throw ou.error(ou.has("samples") ? "samples" : "dead-letters",
+                    "must not be set with kafka: samples and dead letters go to kafka topics");
+        }
+        Output output = kafka != null ? new Output(null, null)
+                : new Output(ou.requiredText("samples"), ou.requiredText("dead-letters"));
         ConfigTree ru = top.section("runtime").only("parallelism", "checkpoint-interval", "checkpoint-dir",
                 "web-ui-port", "summary-interval");
         Runtime runtime = new Runtime(ru.positiveInt("parallelism", 1),
                 ru.duration("checkpoint-interval", Duration.ofSeconds(10)), ru.requiredText("checkpoint-dir"),
                 ru.nonNegativeInt("web-ui-port", 8081), ru.duration("summary-interval", Duration.ofSeconds(10)));
         return new PipelineConfig(input, policy, retrieval, screening, assembly, new Rescreen(rate), scoring, output,
-                runtime);
+                runtime, kafka);
     }
 }

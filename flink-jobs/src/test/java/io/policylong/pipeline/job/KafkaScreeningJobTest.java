@@ -1,0 +1,197 @@
+package io.policylong.pipeline.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.connectors.kafka.testutils.EmbeddedKafka;
+import io.policylong.connectors.records.DeadLetter;
+import io.policylong.connectors.records.Document;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.connectors.records.TrainingSample;
+import io.policylong.model.checkpoint.CheckpointDigest;
+import io.policylong.pipeline.EmbeddedRunner;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.operators.PipelineProgress;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job against a real Kafka broker (in-process KRaft): documents and policy updates from topics, samples
+ * and dead letters to topics in transactions, read back as a trainer would ({@code read_committed}).
+ */
+class KafkaScreeningJobTest {
+    private static final Path ROOT;
+
+    static {
+        try {
+            ROOT = java.nio.file.Files.createTempDirectory("kafka-job-test");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(clusterConfiguration())
+            .build());
+
+    private static Configuration clusterConfiguration() {
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", "rocksdb");
+        conf.setString("execution.checkpointing.incremental", "true");
+        conf.setString("execution.checkpointing.dir", ROOT.resolve("flink-checkpoints").toUri().toString());
+        return conf;
+    }
+
+    @TempDir
+    static Path shared;
+
+    static JobFixtures fixtures;
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixtures = JobFixtures.create(shared);
+        kafka = EmbeddedKafka.start();
+        for (String topic : List.of("documents", "policies", "samples", "dead-letters")) {
+            kafka.createTopic(topic, topic.equals("documents") || topic.equals("samples") ? 2 : 1);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static PipelineConfig config() throws Exception {
+        String yaml = String.join("\n",
+                "input: {max-document-chars: 20000, max-document-tokens: 4000}",
+                "retrieval: {index: " + fixtures.index() + ", top-k: 4, max-candidates: 4}",
+                JobFixtures.commonYaml(),
+                "runtime: {parallelism: 2, checkpoint-interval: 500ms, checkpoint-dir: " + ROOT.resolve("flink") + "}",
+                "kafka:",
+                "  bootstrap-servers: " + kafka.bootstrapServers(),
+                "  documents-topic: documents",
+                "  policies-topic: policies",
+                "  samples-topic: samples",
+                "  dead-letters-topic: dead-letters",
+                "  max-record-bytes: 30000",
+                "  transaction-timeout: 1m",
+                "  properties: {request.timeout.ms: 20000}");
+        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "kafka test");
+    }
+
+    private static void produce(String topic, String key, byte[] value) throws Exception {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(), value)).get();
+        }
+    }
+
+    private static void announce(long version, Path checkpoint) throws Exception {
+        PolicyUpdate update = new PolicyUpdate(version, checkpoint.toUri().toString(),
+                CheckpointDigest.weightsSha256(checkpoint), null, Instant.now(), "kafka-test");
+        produce("policies", "kafka-test", update.toJson().getBytes());
+    }
+
+    private static void waitForVersion(long version) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (true) {
+            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
+            if (s.latestVersion() == version && s.upToDate() == fixtures.documents().size()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for version " + version + ": " + s);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void documentsAndPoliciesFromTopicsGiveEverySampleExactlyOnce() throws Exception {
+        for (Document d : fixtures.documents()) {
+            produce("documents", d.id(), d.toJson().getBytes());
+        }
+        produce("documents", "bad-1", "{not json".getBytes());
+        produce("documents", "bad-2", "{\"id\": \"no-text\"}".getBytes());
+        produce("documents", "bad-3", ("{\"id\": \"huge\", \"text\": \"" + "x".repeat(40_000) + "\"}").getBytes());
+        produce("policies", "kafka-test", "[1, 2]".getBytes());
+        announce(0, fixtures.v0());
+
+        JobClient client = new EmbeddedRunner(config(), new PrintWriter(new StringWriter()))
+                .run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
+        waitForVersion(0);
+        announce(1, fixtures.v1());
+        waitForVersion(1);
+        announce(0, fixtures.v1());
+        EmbeddedRunner.waitUntilIdle(client, Duration.ofSeconds(2));
+        client.stopWithSavepoint(false, ROOT.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                .get();
+
+        List<ConsumerRecord<String, String>> records = kafka.readCommitted("samples", Duration.ofSeconds(3));
+        List<TrainingSample> samples = new ArrayList<>();
+        for (ConsumerRecord<String, String> r : records) {
+            TrainingSample sample = TrainingSample.fromJson(r.value());
+            assertEquals(sample.documentId(), r.key(), "samples are keyed by document id");
+            samples.add(sample);
+        }
+        Set<String> expected = new HashSet<>();
+        for (Document d : fixtures.documents()) {
+            expected.add(d.id() + "@0");
+            expected.add(d.id() + "@1");
+        }
+        assertEquals(expected, samples.stream().map(s -> s.documentId() + "@" + s.policyVersion())
+                .collect(Collectors.toSet()), "every document under both versions");
+        assertEquals(expected.size(), samples.size(), "no sample missing, none duplicated");
+
+        List<DeadLetter> letters = new ArrayList<>();
+        for (ConsumerRecord<String, String> r : kafka.readCommitted("dead-letters", Duration.ofSeconds(2))) {
+            letters.add(DeadLetter.fromJson(r.value()));
+        }
+        String reasons = letters.stream().map(l -> l.stage() + " " + l.origin() + ": " + l.reason())
+                .collect(Collectors.joining("\n"));
+        for (String reason : List.of("not valid JSON", "document no-text has no \"text\"",
+                "more than the limit of 30000", "version 0 is not newer than the current version 1")) {
+            assertTrue(reasons.contains(reason), "dead letter for '" + reason + "' in:\n" + reasons);
+        }
+        assertTrue(letters.stream().anyMatch(l -> l.stage().equals("policy") && l.origin() != null
+                && l.origin().startsWith("policies/0@")), "a malformed policy record names its topic, partition "
+                + "and offset:\n" + reasons);
+        assertTrue(letters.stream().anyMatch(l -> l.origin() != null && l.origin().matches("documents/\\d@\\d+")),
+                reasons);
+    }
+}
