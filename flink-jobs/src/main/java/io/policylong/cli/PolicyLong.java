@@ -1,6 +1,8 @@
 package io.policylong.cli;
 
+import io.policylong.connectors.cli.BrokerCommand;
 import io.policylong.connectors.cli.CorpusCommand;
+import io.policylong.connectors.cli.ProduceCorpusCommand;
 import io.policylong.model.cli.BenchCommand;
 import io.policylong.model.cli.ErrorReporter;
 import io.policylong.model.cli.RandomCheckpointCommand;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "policylong", mixinStandardHelpOptions = true, versionProvider = PolicyLong.Version.class,
         description = "PolicyLong Stream: on-policy long-context training data.",
         subcommands = {RunCommand.class, IndexCommand.class, CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class,
+            BrokerCommand.class, ProduceCorpusCommand.class,
             ExportCheckpointCommand.class, ScoreCommand.class,
             BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})
 public final class PolicyLong implements Runnable {

@@ -57,8 +57,13 @@ public final class RunCommand implements Callable<Integer> {
                     pipeline.retrieval().chunkChars(), initial, err);
             err.printf("run: index has %d chunks of %d documents%n", stats.chunks(), stats.documents());
         }
-        Path checkpoints = Path.of(pipeline.policy().checkpoints());
-        if (PolicyDescriptorFiles.latestVersion(checkpoints).isEmpty()) {
+        Path checkpoints = pipeline.policy().checkpoints() == null ? null : Path.of(pipeline.policy().checkpoints());
+        if (checkpoints == null) {
+            if (initial != null) {
+                throw new IllegalArgumentException("policy.initial-checkpoint needs policy.checkpoints to announce it "
+                        + "in; with Kafka alone, announce it with `publish-checkpoint --kafka`");
+            }
+        } else if (PolicyDescriptorFiles.latestVersion(checkpoints).isEmpty()) {
             if (initial == null) {
                 err.printf("run: %s has no policy yet; documents wait until one is announced%n", checkpoints);
             } else {
@@ -67,7 +72,7 @@ public final class RunCommand implements Callable<Integer> {
                 err.printf("run: sha256 %s%n", update.sha256());
             }
         }
-        if (!Files.exists(Path.of(pipeline.input().documents()))) {
+        if (!pipeline.usesKafka() && !Files.exists(Path.of(pipeline.input().documents()))) {
             throw new IllegalArgumentException(pipeline.input().documents() + " does not exist (for the bundled corpus: "
                     + "scripts/fetch-corpora.sh && bin/policylong corpus --out data/corpus)");
         }

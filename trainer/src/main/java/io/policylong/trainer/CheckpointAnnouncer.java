@@ -50,12 +50,20 @@ public final class CheckpointAnnouncer {
             throw new IllegalArgumentException("version " + version + " is not above version " + latest.getAsLong()
                     + " already announced in " + announceDirectory + "; versions only move forward");
         }
+        PolicyUpdate update = describe(checkpoint, version, step, run);
+        PolicyDescriptorFiles.write(announceDirectory, update);
+        return update;
+    }
+
+    /**
+     * The policy update for a checkpoint, after checking that it loads (config and safetensors headers): its
+     * absolute {@code file:} URI, the SHA-256 of its weights and the time now.
+     */
+    public static PolicyUpdate describe(Path checkpoint, long version, Long step, String run) throws IOException {
         Path directory = checkpoint.toAbsolutePath().normalize();
         ModelConfig.load(directory);
         SafetensorsCheckpoint.open(directory);
-        PolicyUpdate update = new PolicyUpdate(version, directory.toUri().toString(),
-                CheckpointDigest.weightsSha256(directory), step, Instant.now(), run);
-        PolicyDescriptorFiles.write(announceDirectory, update);
-        return update;
+        return new PolicyUpdate(version, directory.toUri().toString(), CheckpointDigest.weightsSha256(directory), step,
+                Instant.now(), run);
     }
 }

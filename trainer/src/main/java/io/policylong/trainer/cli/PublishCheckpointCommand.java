@@ -1,9 +1,12 @@
 package io.policylong.trainer.cli;
 
+import io.policylong.connectors.kafka.KafkaPublisher;
 import io.policylong.connectors.records.PolicyUpdate;
 import io.policylong.trainer.CheckpointAnnouncer;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,7 +20,9 @@ import picocli.CommandLine.Spec;
         description = {"Announce a checkpoint directory as a policy version: checks that it loads (config.json, "
                 + "safetensors headers), computes the SHA-256 of its weights and drops the descriptor "
                 + "policy-<version>.json atomically into the checkpoints directory the pipeline watches.",
-            "Versions only move forward: a version not above every one already announced there is refused."})
+            "Versions only move forward: a version not above every one already announced there is refused.",
+            "With --kafka the update is also (or only, without --announce-dir) sent to the policies topic, keyed "
+                    + "by run; the job dead-letters a version that is not above its current one."})
 public final class PublishCheckpointCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -28,9 +33,20 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
     @Option(names = "--version", required = true, paramLabel = "N", description = "The policy version.")
     long version;
 
-    @Option(names = "--announce-dir", required = true, paramLabel = "DIR",
+    @Option(names = "--announce-dir", paramLabel = "DIR",
             description = "The checkpoints directory the pipeline watches.")
     Path announceDir;
+
+    @Option(names = "--kafka", paramLabel = "BOOTSTRAP", description = "Kafka bootstrap servers to announce on.")
+    String kafka;
+
+    @Option(names = "--topic", defaultValue = "policylong.policies",
+            description = "The policies topic (one partition keeps updates ordered). Default: ${DEFAULT-VALUE}.")
+    String topic;
+
+    @Option(names = "--property", paramLabel = "KEY=VALUE",
+            description = "A Kafka producer property (security settings and the like); repeatable.")
+    Map<String, String> properties = Map.of();
 
     @Option(names = "--step", paramLabel = "S", description = "The trainer step of the checkpoint.")
     Long step;
@@ -40,9 +56,25 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PolicyUpdate update = new CheckpointAnnouncer(announceDir, run).announce(checkpoint, version, step);
+        if (announceDir == null && kafka == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "say where to announce: --announce-dir DIR, --kafka BOOTSTRAP, or both");
+        }
+        PolicyUpdate update = announceDir != null
+                ? new CheckpointAnnouncer(announceDir, run).announce(checkpoint, version, step)
+                : CheckpointAnnouncer.describe(checkpoint, version, step, run);
+        if (announceDir != null) {
+            spec.commandLine().getErr().printf("publish-checkpoint: version %d announced in %s%n", version,
+                    announceDir);
+        }
+        if (kafka != null) {
+            try (KafkaPublisher publisher = new KafkaPublisher(kafka, topic, properties)) {
+                var sent = publisher.sendAndWait(run == null ? "policy" : run, update.toJson());
+                spec.commandLine().getErr().printf("publish-checkpoint: version %d announced on %s (partition %d, "
+                        + "offset %d) at %s%n", version, topic, sent.partition(), sent.offset(), kafka);
+            }
+        }
         spec.commandLine().getOut().println(update.toJson());
-        spec.commandLine().getErr().printf("publish-checkpoint: version %d announced in %s%n", version, announceDir);
         return 0;
     }
 }
