@@ -8,7 +8,6 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
-import io.policylong.connectors.files.SourceLine;
 import io.policylong.connectors.records.AnchorGain;
 import io.policylong.connectors.records.DeadLetter;
 import io.policylong.connectors.records.Document;
@@ -33,10 +32,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -282,28 +279,6 @@ class ScreeningJobTest {
         assertTrue(checked > 0, "samples carry verified contexts to check");
     }
 
-    /** Fails the first time it sees the given number of records (a task failure mid-stream). */
-    static final class FailOnce implements MapFunction<SourceLine, SourceLine> {
-        private static final long serialVersionUID = 1L;
-        static final AtomicInteger SEEN = new AtomicInteger();
-        static volatile boolean failed;
-        private final int at;
-
-        FailOnce(int at) {
-            this.at = at;
-        }
-
-        @Override
-        public SourceLine map(SourceLine line) throws Exception {
-            Thread.sleep(300); // slow input: checkpoints complete while documents are still coming
-            if (!failed && SEEN.incrementAndGet() == at) {
-                failed = true;
-                throw new IllegalStateException("injected failure");
-            }
-            return line;
-        }
-    }
-
     @Test
     void aTaskFailureMidStreamLosesAndDuplicatesNothing() throws Exception {
         Set<String> undisturbed = sampleIds(root.resolve("undisturbed"), false);
@@ -318,9 +293,8 @@ class ScreeningJobTest {
         announce(run, 0, v0, null);
         EmbeddedRunner runner = new EmbeddedRunner(config(run, documentsFile), new PrintWriter(new StringWriter()));
         if (fail) {
-            FailOnce.SEEN.set(0);
-            FailOnce.failed = false;
-            runner.withInputTap(lines -> lines.map(new FailOnce(4)).name("fail once"));
+            FailOnce tap = FailOnce.arm(4);
+            runner.withInputTap(lines -> lines.map(tap).name("fail once"));
         }
         JobClient client = runner.run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
         waitForVersion(0);

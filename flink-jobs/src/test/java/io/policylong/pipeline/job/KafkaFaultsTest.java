@@ -1,0 +1,249 @@
+package io.policylong.pipeline.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.connectors.kafka.KafkaPublisher;
+import io.policylong.connectors.kafka.LocalKafkaBroker;
+import io.policylong.connectors.records.Document;
+import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.connectors.records.TrainingSample;
+import io.policylong.model.checkpoint.CheckpointDigest;
+import io.policylong.pipeline.EmbeddedRunner;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.operators.PipelineProgress;
+import io.policylong.pipeline.screening.SampleAssembler;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Exit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Exactly-once through Kafka under faults: a task failure mid-stream, and a broker restart mid-stream. The
+ * broker here is the project's local KRaft node (fixed port, data kept across a restart), so it can really be
+ * stopped and started again. Each run uses its own topics, and its committed samples must be exactly one per
+ * document, with the ids an undisturbed run gives.
+ */
+class KafkaFaultsTest {
+    private static final Path ROOT;
+
+    static {
+        try {
+            ROOT = Files.createTempDirectory("kafka-faults-test");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(clusterConfiguration())
+            .build());
+
+    private static Configuration clusterConfiguration() {
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", "rocksdb");
+        conf.setString("execution.checkpointing.incremental", "true");
+        conf.setString("execution.checkpointing.dir", ROOT.resolve("flink-checkpoints").toUri().toString());
+        conf.setString("restart-strategy.type", "fixed-delay");
+        conf.setString("restart-strategy.fixed-delay.attempts", "20");
+        conf.setString("restart-strategy.fixed-delay.delay", "1 s");
+        return conf;
+    }
+
+    @TempDir
+    static Path shared;
+
+    static JobFixtures fixtures;
+    static int port;
+    static LocalKafkaBroker broker;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // A broker fault must fail the test, not end the JVM.
+        Exit.setExitProcedure((code, message) -> {
+            throw new IllegalStateException("the broker tried to exit with " + code + ": " + message);
+        });
+        Exit.setHaltProcedure((code, message) -> {
+            throw new IllegalStateException("the broker tried to halt with " + code + ": " + message);
+        });
+        fixtures = JobFixtures.create(shared);
+        port = freePortPair();
+        broker = LocalKafkaBroker.start(ROOT.resolve("kafka"), "127.0.0.1", port);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+        Exit.resetExitProcedure();
+        Exit.resetHaltProcedure();
+    }
+
+    /** A port whose next port is free too (the controller listens there). */
+    private static int freePortPair() throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket a = new ServerSocket(0)) {
+                int p = a.getLocalPort();
+                try (ServerSocket b = new ServerSocket(p + 1)) {
+                    return p;
+                } catch (java.io.IOException taken) {
+                    // try another
+                }
+            }
+        }
+        throw new IllegalStateException("no two adjacent free ports");
+    }
+
+    private static String bootstrap() {
+        return "127.0.0.1:" + port;
+    }
+
+    private static PipelineConfig config(String run) throws Exception {
+        String yaml = String.join("\n",
+                "input: {max-document-chars: 20000, max-document-tokens: 4000}",
+                "retrieval: {index: " + fixtures.index() + ", top-k: 4, max-candidates: 4}",
+                JobFixtures.commonYaml(),
+                "runtime: {parallelism: 2, checkpoint-interval: 500ms, checkpoint-dir: " + ROOT.resolve(run) + "}",
+                "kafka:",
+                "  bootstrap-servers: " + bootstrap(),
+                "  documents-topic: " + run + ".documents",
+                "  policies-topic: " + run + ".policies",
+                "  samples-topic: " + run + ".samples",
+                "  dead-letters-topic: " + run + ".dead-letters",
+                "  group-id: " + run,
+                "  transactional-id-prefix: " + run,
+                "  transaction-timeout: 1m");
+        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), run);
+    }
+
+    private static void feed(String run) throws Exception {
+        try (KafkaPublisher documents = new KafkaPublisher(bootstrap(), run + ".documents", Map.of())) {
+            for (Document d : fixtures.documents()) {
+                documents.sendAndWait(d.id(), d.toJson());
+            }
+        }
+        try (KafkaPublisher policies = new KafkaPublisher(bootstrap(), run + ".policies", Map.of())) {
+            policies.sendAndWait("test", new PolicyUpdate(0, fixtures.v0().toUri().toString(),
+                    CheckpointDigest.weightsSha256(fixtures.v0()), null, Instant.now(), "test").toJson());
+        }
+    }
+
+    private static void waitUntilAllScreened() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        while (true) {
+            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
+            if (s.latestVersion() == 0 && s.upToDate() == fixtures.documents().size()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out: " + s);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static List<String> committedSampleIds(String topic) throws Exception {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<String> ids = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < quietUntil) {
+                var records = consumer.poll(Duration.ofMillis(200));
+                for (var r : records) {
+                    ids.add(TrainingSample.fromJson(r.value()).sampleId());
+                    quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static void assertExactlyOnePerDocument(String run) throws Exception {
+        List<String> ids = committedSampleIds(run + ".samples");
+        Set<String> undisturbed = fixtures.documents().stream().map(d -> SampleAssembler.sampleId(d.id(), 0))
+                .collect(Collectors.toSet());
+        assertEquals(undisturbed, Set.copyOf(ids), "the samples of an undisturbed run");
+        assertEquals(undisturbed.size(), ids.size(), "none duplicated: " + ids);
+    }
+
+    private static JobClient startJob(String run, FailOnce tap) throws Exception {
+        EmbeddedRunner runner = new EmbeddedRunner(config(run), new PrintWriter(new StringWriter()));
+        if (tap != null) {
+            runner.withInputTap(lines -> lines.map(tap).name("fail once"));
+        }
+        return runner.run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
+    }
+
+    private static void stopJob(JobClient client, String run) throws Exception {
+        EmbeddedRunner.waitUntilIdle(client, Duration.ofSeconds(1));
+        client.stopWithSavepoint(false, ROOT.resolve(run + "-savepoints").toUri().toString(),
+                SavepointFormatType.CANONICAL).get();
+    }
+
+    @Test
+    void aTaskFailureMidStreamCommitsEverySampleOnce() throws Exception {
+        String run = "task-failure";
+        feed(run);
+        JobClient client = startJob(run, FailOnce.arm(3));
+        waitUntilAllScreened();
+        stopJob(client, run);
+        assertTrue(FailOnce.failed, "the failure happened");
+        assertExactlyOnePerDocument(run);
+    }
+
+    @Test
+    void aBrokerRestartMidStreamCommitsEverySampleOnce() throws Exception {
+        String run = "broker-restart";
+        feed(run);
+        JobClient client = startJob(run, FailOnce.arm(Integer.MAX_VALUE));
+        // Restart the broker while documents are still trickling through the slow input.
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (FailOnce.SEEN.get() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        broker.close();
+        Thread.sleep(2000);
+        broker = LocalKafkaBroker.start(ROOT.resolve("kafka"), "127.0.0.1", port);
+        waitUntilAllScreened();
+        stopJob(client, run);
+        assertTrue(FailOnce.SEEN.get() >= fixtures.documents().size(), "every document went through the input");
+        assertExactlyOnePerDocument(run);
+    }
+}
