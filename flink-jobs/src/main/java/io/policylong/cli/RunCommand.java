@@ -39,6 +39,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "for this long (the final samples are committed). Without it the job keeps running.")
     Long untilIdle;
 
+    @Option(names = "--from-savepoint", paramLabel = "PATH",
+            description = "Start from this savepoint or retained checkpoint (the path `run` prints when it stops): "
+                    + "stored documents, the current policy and source positions carry over.")
+    String fromSavepoint;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -77,7 +82,7 @@ public final class RunCommand implements Callable<Integer> {
                     + "scripts/fetch-corpora.sh && bin/policylong corpus --out data/corpus)");
         }
         err.flush();
-        EmbeddedRunner runner = new EmbeddedRunner(pipeline, err);
+        EmbeddedRunner runner = new EmbeddedRunner(pipeline, err).restoringFrom(fromSavepoint);
         JobClient client = runner.run(untilIdle == null ? null : Duration.ofSeconds(untilIdle));
         if (untilIdle == null) {
             err.println("run: running until interrupted (Ctrl-C)");

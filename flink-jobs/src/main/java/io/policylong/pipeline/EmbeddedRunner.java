@@ -19,6 +19,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -38,10 +39,17 @@ public final class EmbeddedRunner {
     private final PipelineConfig config;
     private final PrintWriter console;
     private java.util.function.UnaryOperator<DataStream<SourceLine>> inputTap = lines -> lines;
+    private String savepoint;
 
     public EmbeddedRunner(PipelineConfig config, PrintWriter console) {
         this.config = config;
         this.console = console;
+    }
+
+    /** Starts the job from a savepoint or retained checkpoint instead of empty state (null: empty). */
+    public EmbeddedRunner restoringFrom(String savepoint) {
+        this.savepoint = savepoint;
+        return this;
     }
 
     /** Inserts a transformation between the document source and the job (tests inject faults here). */
@@ -62,6 +70,9 @@ public final class EmbeddedRunner {
         conf.set(RestOptions.BIND_PORT, config.runtime().webUiPort() + "-" + (config.runtime().webUiPort() + 20));
         conf.setString("metrics.reporter.summary.factory.class", SummaryReporterFactory.class.getName());
         conf.setString("metrics.reporter.summary.interval", config.runtime().summaryInterval().toMillis() + " ms");
+        if (savepoint != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
         return conf;
     }
 

@@ -66,6 +66,8 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
             return;
         }
         currentVersion.set(policy.version());
+        // After a restore the policy comes from checkpointed state, not from an update: report it here too.
+        PipelineProgress.versionSeen(policy.version());
         documents.update(new StoredDocument(document, policy.version()));
         emit(out, new ScreeningTask(document, policy, false));
     }

@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -160,10 +161,15 @@ class KafkaFaultsTest {
     }
 
     private static void waitUntilAllScreened() throws InterruptedException {
+        waitUntilScreened(fixtures.documents().size());
+    }
+
+    /** Until this run of the job has committed {@code count} documents under version 0. */
+    private static void waitUntilScreened(int count) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
         while (true) {
             PipelineProgress.Snapshot s = PipelineProgress.snapshot();
-            if (s.latestVersion() == 0 && s.upToDate() == fixtures.documents().size()) {
+            if (s.latestVersion() == 0 && s.upToDate() == count) {
                 return;
             }
             if (System.nanoTime() > deadline) {
@@ -225,6 +231,40 @@ class KafkaFaultsTest {
         waitUntilAllScreened();
         stopJob(client, run);
         assertTrue(FailOnce.failed, "the failure happened");
+        assertExactlyOnePerDocument(run);
+    }
+
+    @Test
+    void aRestoredJobKeepsItsPolicyWithoutTheTopicResendingIt() throws Exception {
+        String run = "restore";
+        List<Document> all = fixtures.documents();
+        try (KafkaPublisher documents = new KafkaPublisher(bootstrap(), run + ".documents", Map.of())) {
+            for (Document d : all.subList(0, 3)) {
+                documents.sendAndWait(d.id(), d.toJson());
+            }
+        }
+        try (KafkaPublisher policies = new KafkaPublisher(bootstrap(), run + ".policies", Map.of())) {
+            policies.sendAndWait("test", new PolicyUpdate(0, fixtures.v0().toUri().toString(), null, null,
+                    Instant.now(), "test").toJson());
+        }
+        JobClient first = startJob(run, null);
+        waitUntilScreened(3);
+        EmbeddedRunner.waitUntilIdle(first, Duration.ofSeconds(1));
+        String savepoint = first.stopWithSavepoint(false, ROOT.resolve(run + "-savepoints").toUri().toString(),
+                SavepointFormatType.CANONICAL).get();
+
+        // New documents, no new announcement: the restored job screens them under the policy it had.
+        try (KafkaPublisher documents = new KafkaPublisher(bootstrap(), run + ".documents", Map.of())) {
+            for (Document d : all.subList(3, all.size())) {
+                documents.sendAndWait(d.id(), d.toJson());
+            }
+        }
+        Configuration restore = new Configuration();
+        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        JobClient second = new EmbeddedRunner(config(run), new PrintWriter(new StringWriter()))
+                .run(StreamExecutionEnvironment.getExecutionEnvironment(restore), null);
+        waitUntilScreened(all.size() - 3);
+        stopJob(second, run);
         assertExactlyOnePerDocument(run);
     }
 
