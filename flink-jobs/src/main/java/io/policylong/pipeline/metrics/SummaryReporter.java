@@ -20,7 +20,7 @@ import org.apache.flink.metrics.reporter.Scheduled;
  * A Flink metric reporter that prints one summary line of the screening job at every report interval,
  * adding the job's metrics up over all parallel instances: documents in and screened, screenings per policy
  * version, anchors per document, candidates verified, positives and hard negatives with their mean dI,
- * samples written and dropped, dead letters by stage, the current version, the re-screen backlog and the
+ * samples written and dropped, dead letters by stage and reason, the current version, the re-screen backlog and the
  * mean staleness of emitted samples.
  */
 public final class SummaryReporter implements MetricReporter, Scheduled {
@@ -46,7 +46,7 @@ public final class SummaryReporter implements MetricReporter, Scheduled {
     @Override
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
         byName.computeIfAbsent(name, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(metric);
-        for (String variable : List.of("<version>", "<stage>")) {
+        for (String variable : List.of("<version>", "<reason>")) {
             String value = group.getAllVariables().get(variable);
             if (value != null && metric instanceof Counter c) {
                 byVariable.computeIfAbsent(name + variable, k -> new ConcurrentHashMap<>()).merge(value, c,
@@ -85,8 +85,8 @@ public final class SummaryReporter implements MetricReporter, Scheduled {
                 sum("documentsIn"), sum("documentsRejected"), screened, byValue("screened<version>", "v"),
                 screened == 0 ? 0.0 : (double) sum("anchors") / screened, sum("candidatesVerified"), sum("positives"),
                 meanMilli("positiveGainMilli"), sum("hardNegatives"), meanMilli("hardNegativeGainMilli"),
-                sum("samplesWritten"), sum("samplesDropped"), sumVariable("deadLetters<stage>"),
-                byValue("deadLetters<stage>", ""), maxGauge("currentVersion"), sumGauge("rescreenBacklog"),
+                sum("samplesWritten"), sum("samplesDropped"), sumVariable("deadLetters<reason>"),
+                byValue("deadLetters<reason>", ""), maxGauge("currentVersion"), sumGauge("rescreenBacklog"),
                 mean("sampleStaleness"));
     }
 

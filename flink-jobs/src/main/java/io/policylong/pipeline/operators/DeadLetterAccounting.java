@@ -7,7 +7,10 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
 
-/** Counts dead letters by the stage that rejected them (metric {@code deadLetters} with a {@code stage} group). */
+/**
+ * Counts dead letters by stage and reason category (metric {@code deadLetters} in a {@code reason} group
+ * named {@code <stage>/<category>}, see {@link DeadLetterReasons}) and turns them into JSON.
+ */
 public final class DeadLetterAccounting extends RichMapFunction<DeadLetter, String> {
     private static final long serialVersionUID = 1L;
 
@@ -20,8 +23,9 @@ public final class DeadLetterAccounting extends RichMapFunction<DeadLetter, Stri
 
     @Override
     public String map(DeadLetter letter) {
-        byStage.computeIfAbsent(letter.stage(), stage -> getRuntimeContext().getMetricGroup()
-                .addGroup("stage", stage).counter("deadLetters")).inc();
+        String reason = letter.stage() + "/" + DeadLetterReasons.category(letter.reason());
+        byStage.computeIfAbsent(reason, r -> getRuntimeContext().getMetricGroup()
+                .addGroup("reason", r).counter("deadLetters")).inc();
         return letter.toJson();
     }
 }
