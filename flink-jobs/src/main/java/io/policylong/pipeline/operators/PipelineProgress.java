@@ -15,11 +15,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Everything is keyed by document id and only moves forward, so a restart that replays records counts
  * nothing twice, and a screening lost in a failure is not counted until its replay is committed. The embedded
- * runner reads it to stop once every stored document is committed under the newest version; on a cluster each
- * TaskManager has its own (the Flink metrics are the cluster-wide view).
+ * runner reads it to stop once every stored document is committed under the newest version. Per-document
+ * tracking is off until {@link #reset()} turns it on (the embedded runner does), so a long-running job on a
+ * cluster, where each TaskManager has its own copy and the Flink metrics are the cluster-wide view, does not
+ * keep an entry per document.
  */
 public final class PipelineProgress {
     private static final Map<String, Long> STORED = new ConcurrentHashMap<>();
+    private static volatile boolean tracking;
     private static final AtomicLong COMMITTED = new AtomicLong();
     private static final AtomicLong LATEST_VERSION = new AtomicLong(-1);
     private static final AtomicLong LAST_CHANGE = new AtomicLong(System.nanoTime());
@@ -36,7 +39,7 @@ public final class PipelineProgress {
 
     /** A document is in the job's state (again, after a replay: that changes nothing). */
     static void documentStored(String documentId) {
-        if (STORED.putIfAbsent(documentId, -1L) == null) {
+        if (tracking && STORED.putIfAbsent(documentId, -1L) == null) {
             FIRST_STORED.compareAndSet(0, System.nanoTime());
             touch();
         }
@@ -44,6 +47,9 @@ public final class PipelineProgress {
 
     /** The outcome of screening a document under a version is in a completed checkpoint. */
     static void screeningCommitted(String documentId, long version) {
+        if (!tracking) {
+            return;
+        }
         STORED.merge(documentId, version, Math::max);
         FIRST_COMMIT.putIfAbsent(version, Instant.now());
         COMMITTED.incrementAndGet();
@@ -151,8 +157,9 @@ public final class PipelineProgress {
         return new Throughput(seconds, COMMITTED.get(), DOCUMENT_TOKENS.get(), FORWARD_TOKENS.get(), POSITIVES.get());
     }
 
-    /** Forgets everything (between runs in one JVM, e.g. tests). */
+    /** Forgets everything and turns per-document tracking on (at the start of a run in this JVM). */
     public static void reset() {
+        tracking = true;
         STORED.clear();
         COMMITTED.set(0);
         LATEST_VERSION.set(-1);
