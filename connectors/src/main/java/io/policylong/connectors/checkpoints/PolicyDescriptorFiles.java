@@ -2,11 +2,11 @@ package io.policylong.connectors.checkpoints;
 
 import io.policylong.connectors.records.InvalidRecordException;
 import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.connectors.records.StrictUtf8;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -125,10 +125,7 @@ public final class PolicyDescriptorFiles {
         }
         String json;
         try {
-            json = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+            json = StrictUtf8.decode(bytes);
         } catch (CharacterCodingException e) {
             throw new InvalidRecordException(file + ": not valid UTF-8");
         }

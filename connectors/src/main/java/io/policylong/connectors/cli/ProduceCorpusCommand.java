@@ -1,17 +1,15 @@
 package io.policylong.connectors.cli;
 
+import io.policylong.connectors.corpus.JsonlDocuments;
 import io.policylong.connectors.kafka.KafkaPublisher;
 import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.InvalidRecordException;
-import java.io.BufferedReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,30 +42,20 @@ public final class ProduceCorpusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        long sent = 0;
-        long rejected = 0;
+        AtomicLong rejected = new AtomicLong();
+        long sent;
         try (KafkaPublisher publisher = new KafkaPublisher(bootstrap, topic, properties)) {
             List<Future<?>> pending = new ArrayList<>();
             for (Path file : files) {
-                try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                    String line;
-                    long number = 0;
-                    while ((line = reader.readLine()) != null) {
-                        number++;
-                        if (line.isBlank()) {
-                            continue;
-                        }
-                        try {
-                            Document d = Document.fromJson(line);
-                            pending.add(publisher.send(d.id(), d.toJson()));
-                            sent++;
-                        } catch (InvalidRecordException e) {
-                            rejected++;
-                            spec.commandLine().getErr().printf("%s:%d: %s%n", file, number, e.getMessage());
-                        }
-                    }
+                List<Document> documents = JsonlDocuments.read(file, problem -> {
+                    rejected.incrementAndGet();
+                    spec.commandLine().getErr().println(problem);
+                });
+                for (Document d : documents) {
+                    pending.add(publisher.send(d.id(), d.toJson()));
                 }
             }
+            sent = pending.size();
             for (Future<?> f : pending) {
                 try {
                     f.get();
@@ -78,7 +66,7 @@ public final class ProduceCorpusCommand implements Callable<Integer> {
             }
         }
         spec.commandLine().getErr().printf("produce-corpus: %d documents sent to %s on %s, %d lines rejected%n", sent,
-                topic, bootstrap, rejected);
-        return rejected == 0 ? 0 : 1;
+                topic, bootstrap, rejected.get());
+        return rejected.get() == 0 ? 0 : 1;
     }
 }

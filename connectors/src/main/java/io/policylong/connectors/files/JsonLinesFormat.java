@@ -1,13 +1,11 @@
 package io.policylong.connectors.files;
 
+import io.policylong.connectors.records.StrictUtf8;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSourceSplit;
@@ -122,10 +120,7 @@ public final class JsonLinesFormat implements BulkFormat<SourceLine, FileSourceS
             byte[] bytes = buffer.toByteArray();
             int size = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
             try {
-                String text = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes, 0, size)).toString();
+                String text = StrictUtf8.decode(bytes, 0, size);
                 return text.isBlank() ? null : new SourceLine(origin, text, null);
             } catch (CharacterCodingException e) {
                 return new SourceLine(origin, null, "not valid UTF-8");

@@ -1,10 +1,8 @@
 package io.policylong.connectors.kafka;
 
 import io.policylong.connectors.files.SourceLine;
-import java.nio.ByteBuffer;
+import io.policylong.connectors.records.StrictUtf8;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -48,10 +46,7 @@ public final class KafkaLines implements KafkaRecordDeserializationSchema<Source
             return;
         }
         try {
-            String text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(value)).toString();
+            String text = StrictUtf8.decode(value);
             out.collect(new SourceLine(origin, text, null));
         } catch (CharacterCodingException e) {
             out.collect(new SourceLine(origin, null, "record " + origin + " is not valid UTF-8"));

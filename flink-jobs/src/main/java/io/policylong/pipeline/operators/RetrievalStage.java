@@ -24,11 +24,6 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.api.common.state.CheckpointListener;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
@@ -38,8 +33,7 @@ import org.apache.flink.util.Collector;
  * the document and keeps the best {@code maxCandidates}. A document whose scoring failed goes to the dead
  * letters here.
  */
-public final class RetrievalStage extends ProcessFunction<ScoredDocument, RetrievedDocument>
-        implements CheckpointedFunction, CheckpointListener {
+public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocument, RetrievedDocument> {
     private static final long serialVersionUID = 1L;
 
     private final PipelineConfig config;
@@ -53,7 +47,6 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
     private transient Counter nearDuplicates;
     private transient Histogram anchorsPerDocument;
     private transient Map<Long, Counter> screenedByVersion;
-    private transient CommittedScreenings committed;
 
     public RetrievalStage(PipelineConfig config) {
         this.config = config;
@@ -61,7 +54,6 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
 
     @Override
     public void open(OpenContext context) throws Exception {
-        committed = new CommittedScreenings();
         index = ChunkIndex.open(Path.of(config.retrieval().index()));
         PipelineConfig.Screening s = config.screening();
         anchors = new AnchorSelector(s.alpha(), s.maxAnchors(), s.skipFirst());
@@ -77,21 +69,6 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
     }
 
     @Override
-    public void snapshotState(FunctionSnapshotContext context) {
-        committed.barrier(context.getCheckpointId());
-    }
-
-    @Override
-    public void initializeState(FunctionInitializationContext context) {
-        // Nothing to restore: uncommitted screenings are replayed after a restart.
-    }
-
-    @Override
-    public void notifyCheckpointComplete(long checkpointId) {
-        committed.committed(checkpointId);
-    }
-
-    @Override
     public void close() throws Exception {
         if (index != null) {
             index.close();
@@ -103,7 +80,7 @@ public final class RetrievalStage extends ProcessFunction<ScoredDocument, Retrie
         if (scored.failure() != null) {
             ctx.output(DeadLetters.TAG, DeadLetter.of("entropy", scored.task().document().id(), scored.failure(),
                     "policy version " + scored.task().policy().version()));
-            committed.finished(scored.task().document().id(), scored.task().policy().version());
+            finished(scored.task().document().id(), scored.task().policy().version());
             return;
         }
         screened.inc();

@@ -21,11 +21,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.api.common.state.CheckpointListener;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
@@ -34,8 +29,7 @@ import org.apache.flink.util.Collector;
  * whole sample when configured, and keeps the screening metrics (positives, hard negatives, the distribution
  * of dI in thousandths, samples written and dropped, staleness of emitted samples in versions).
  */
-public final class SampleStage extends ProcessFunction<VerifiedDocument, TrainingSample>
-        implements CheckpointedFunction, CheckpointListener {
+public final class SampleStage extends ScreeningOutcomeFunction<VerifiedDocument, TrainingSample> {
     private static final long serialVersionUID = 1L;
 
     private final PipelineConfig config;
@@ -48,7 +42,6 @@ public final class SampleStage extends ProcessFunction<VerifiedDocument, Trainin
     private transient Histogram positiveGain;
     private transient Histogram negativeGain;
     private transient Histogram staleness;
-    private transient CommittedScreenings committed;
 
     public SampleStage(PipelineConfig config) {
         this.config = config;
@@ -56,7 +49,6 @@ public final class SampleStage extends ProcessFunction<VerifiedDocument, Trainin
 
     @Override
     public void open(OpenContext context) {
-        committed = new CommittedScreenings();
         classifier = new ContextClassifier(config.screening().epsilon(), config.screening().epsilonNeg());
         if (config.assembly().inputIds()) {
             service = ScoringService.acquire(config.scoring(), config.policy().residentVersions());
@@ -114,23 +106,8 @@ public final class SampleStage extends ProcessFunction<VerifiedDocument, Trainin
             staleness.update(Math.max(0, PipelineProgress.latestVersion() - version));
             out.collect(result);
         } finally {
-            committed.finished(id, version);
+            finished(id, version);
         }
-    }
-
-    @Override
-    public void snapshotState(FunctionSnapshotContext context) {
-        committed.barrier(context.getCheckpointId());
-    }
-
-    @Override
-    public void initializeState(FunctionInitializationContext context) {
-        // Nothing to restore: uncommitted screenings are replayed after a restart.
-    }
-
-    @Override
-    public void notifyCheckpointComplete(long checkpointId) {
-        committed.committed(checkpointId);
     }
 
     private CheckpointRegistry.Lease lease(RetrievedDocument retrieved) throws Exception {

@@ -10,11 +10,16 @@ import io.policylong.model.config.RopeScaling;
 import io.policylong.model.safetensors.SafetensorsDType;
 import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
 import io.policylong.pipeline.retrieval.ChunkIndexBuilder;
+import io.policylong.pipeline.operators.PipelineProgress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 
 /**
  * What the job tests run on: two real checkpoints with different weights (tiny random Qwen2 models with the
@@ -54,6 +59,50 @@ record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
                     Map.of()));
         }
         return new JobFixtures(v0, v1, index, List.copyOf(documents));
+    }
+
+    /** A fresh directory for a test class's cluster state (created before any {@code @TempDir} exists). */
+    static Path tempRoot(String prefix) {
+        try {
+            return java.nio.file.Files.createTempDirectory(prefix);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A one-TaskManager, two-slot mini cluster on RocksDB with incremental checkpoints under {@code root}, and
+     * a fixed-delay restart strategy.
+     */
+    static MiniClusterExtension miniCluster(Path root, int restartAttempts, String restartDelay) {
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", "rocksdb");
+        conf.setString("execution.checkpointing.incremental", "true");
+        conf.setString("execution.checkpointing.dir", root.resolve("flink-checkpoints").toUri().toString());
+        conf.setString("restart-strategy.type", "fixed-delay");
+        conf.setString("restart-strategy.fixed-delay.attempts", String.valueOf(restartAttempts));
+        conf.setString("restart-strategy.fixed-delay.delay", restartDelay);
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(2)
+                .setConfiguration(conf)
+                .build());
+    }
+
+    /** Waits until {@code documents} documents of this run are committed under {@code version}. */
+    static void waitUntilCommitted(long version, int documents) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        while (true) {
+            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
+            if (s.latestVersion() == version && s.upToDate() == documents) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + documents + " documents under version " + version
+                        + ": " + s);
+            }
+            Thread.sleep(100);
+        }
     }
 
     /** The settings both job tests share (small anchors and candidate counts, thresholds that classify). */

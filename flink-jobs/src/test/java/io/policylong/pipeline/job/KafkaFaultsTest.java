@@ -7,39 +7,31 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.policylong.connectors.kafka.KafkaPublisher;
 import io.policylong.connectors.kafka.LocalKafkaBroker;
+import io.policylong.connectors.kafka.testutils.EmbeddedKafka;
 import io.policylong.connectors.records.Document;
 import io.policylong.connectors.records.PolicyUpdate;
 import io.policylong.connectors.records.TrainingSample;
 import io.policylong.model.checkpoint.CheckpointDigest;
 import io.policylong.pipeline.EmbeddedRunner;
 import io.policylong.pipeline.config.PipelineConfig;
-import io.policylong.pipeline.operators.PipelineProgress;
 import io.policylong.pipeline.screening.SampleAssembler;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.utils.Exit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,33 +45,10 @@ import org.junit.jupiter.api.io.TempDir;
  * document, with the ids an undisturbed run gives.
  */
 class KafkaFaultsTest {
-    private static final Path ROOT;
-
-    static {
-        try {
-            ROOT = Files.createTempDirectory("kafka-faults-test");
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static final Path ROOT = JobFixtures.tempRoot("kafka-faults-test");
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(clusterConfiguration())
-            .build());
-
-    private static Configuration clusterConfiguration() {
-        Configuration conf = new Configuration();
-        conf.setString("state.backend.type", "rocksdb");
-        conf.setString("execution.checkpointing.incremental", "true");
-        conf.setString("execution.checkpointing.dir", ROOT.resolve("flink-checkpoints").toUri().toString());
-        conf.setString("restart-strategy.type", "fixed-delay");
-        conf.setString("restart-strategy.fixed-delay.attempts", "20");
-        conf.setString("restart-strategy.fixed-delay.delay", "1 s");
-        return conf;
-    }
+    static final MiniClusterExtension FLINK = JobFixtures.miniCluster(ROOT, 20, "1 s");
 
     @TempDir
     static Path shared;
@@ -90,13 +59,7 @@ class KafkaFaultsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // A broker fault must fail the test, not end the JVM.
-        Exit.setExitProcedure((code, message) -> {
-            throw new IllegalStateException("the broker tried to exit with " + code + ": " + message);
-        });
-        Exit.setHaltProcedure((code, message) -> {
-            throw new IllegalStateException("the broker tried to halt with " + code + ": " + message);
-        });
+        EmbeddedKafka.guardExit();
         fixtures = JobFixtures.create(shared);
         port = freePortPair();
         broker = LocalKafkaBroker.start(ROOT.resolve("kafka"), "127.0.0.1", port);
@@ -107,8 +70,7 @@ class KafkaFaultsTest {
         if (broker != null) {
             broker.close();
         }
-        Exit.resetExitProcedure();
-        Exit.resetHaltProcedure();
+        EmbeddedKafka.releaseExit();
     }
 
     /** A port whose next port is free too (the controller listens there). */
@@ -160,43 +122,10 @@ class KafkaFaultsTest {
         }
     }
 
-    private static void waitUntilAllScreened() throws InterruptedException {
-        waitUntilScreened(fixtures.documents().size());
-    }
-
-    /** Until this run of the job has committed {@code count} documents under version 0. */
-    private static void waitUntilScreened(int count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-        while (true) {
-            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
-            if (s.latestVersion() == 0 && s.upToDate() == count) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out: " + s);
-            }
-            Thread.sleep(100);
-        }
-    }
-
     private static List<String> committedSampleIds(String topic) throws Exception {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<String> ids = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new StringDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-            while (System.nanoTime() < quietUntil) {
-                var records = consumer.poll(Duration.ofMillis(200));
-                for (var r : records) {
-                    ids.add(TrainingSample.fromJson(r.value()).sampleId());
-                    quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-                }
-            }
+        for (var r : EmbeddedKafka.readCommitted(bootstrap(), topic, Duration.ofSeconds(3))) {
+            ids.add(TrainingSample.fromJson(r.value()).sampleId());
         }
         return ids;
     }
@@ -228,7 +157,7 @@ class KafkaFaultsTest {
         String run = "task-failure";
         feed(run);
         JobClient client = startJob(run, FailOnce.arm(3));
-        waitUntilAllScreened();
+        JobFixtures.waitUntilCommitted(0, fixtures.documents().size());
         stopJob(client, run);
         assertTrue(FailOnce.failed, "the failure happened");
         assertExactlyOnePerDocument(run);
@@ -248,7 +177,7 @@ class KafkaFaultsTest {
                     Instant.now(), "test").toJson());
         }
         JobClient first = startJob(run, null);
-        waitUntilScreened(3);
+        JobFixtures.waitUntilCommitted(0, 3);
         EmbeddedRunner.waitUntilIdle(first, Duration.ofSeconds(1));
         String savepoint = first.stopWithSavepoint(false, ROOT.resolve(run + "-savepoints").toUri().toString(),
                 SavepointFormatType.CANONICAL).get();
@@ -263,7 +192,7 @@ class KafkaFaultsTest {
         restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         JobClient second = new EmbeddedRunner(config(run), new PrintWriter(new StringWriter()))
                 .run(StreamExecutionEnvironment.getExecutionEnvironment(restore), null);
-        waitUntilScreened(all.size() - 3);
+        JobFixtures.waitUntilCommitted(0, all.size() - 3);
         stopJob(second, run);
         assertExactlyOnePerDocument(run);
     }
@@ -281,7 +210,7 @@ class KafkaFaultsTest {
         broker.close();
         Thread.sleep(2000);
         broker = LocalKafkaBroker.start(ROOT.resolve("kafka"), "127.0.0.1", port);
-        waitUntilAllScreened();
+        JobFixtures.waitUntilCommitted(0, fixtures.documents().size());
         stopJob(client, run);
         assertTrue(FailOnce.SEEN.get() >= fixtures.documents().size(), "every document went through the input");
         assertExactlyOnePerDocument(run);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.connectors.kafka.KafkaPublisher;
 import io.policylong.connectors.kafka.testutils.EmbeddedKafka;
 import io.policylong.connectors.records.DeadLetter;
 import io.policylong.connectors.records.Document;
@@ -13,7 +14,6 @@ import io.policylong.connectors.records.TrainingSample;
 import io.policylong.model.checkpoint.CheckpointDigest;
 import io.policylong.pipeline.EmbeddedRunner;
 import io.policylong.pipeline.config.PipelineConfig;
-import io.policylong.pipeline.operators.PipelineProgress;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -22,20 +22,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Properties;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,30 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and dead letters to topics in transactions, read back as a trainer would ({@code read_committed}).
  */
 class KafkaScreeningJobTest {
-    private static final Path ROOT;
-
-    static {
-        try {
-            ROOT = java.nio.file.Files.createTempDirectory("kafka-job-test");
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static final Path ROOT = JobFixtures.tempRoot("kafka-job-test");
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(clusterConfiguration())
-            .build());
-
-    private static Configuration clusterConfiguration() {
-        Configuration conf = new Configuration();
-        conf.setString("state.backend.type", "rocksdb");
-        conf.setString("execution.checkpointing.incremental", "true");
-        conf.setString("execution.checkpointing.dir", ROOT.resolve("flink-checkpoints").toUri().toString());
-        return conf;
-    }
+    static final MiniClusterExtension FLINK = JobFixtures.miniCluster(ROOT, 3, "500 ms");
 
     @TempDir
     static Path shared;
@@ -112,51 +86,34 @@ class KafkaScreeningJobTest {
         return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "kafka test");
     }
 
-    private static void produce(String topic, String key, byte[] value) throws Exception {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(), value)).get();
+    private static void produce(String topic, String key, String value) throws Exception {
+        try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), topic, Map.of())) {
+            publisher.sendAndWait(key, value);
         }
     }
 
     private static void announce(long version, Path checkpoint) throws Exception {
         PolicyUpdate update = new PolicyUpdate(version, checkpoint.toUri().toString(),
                 CheckpointDigest.weightsSha256(checkpoint), null, Instant.now(), "kafka-test");
-        produce("policies", "kafka-test", update.toJson().getBytes());
-    }
-
-    private static void waitForVersion(long version) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        while (true) {
-            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
-            if (s.latestVersion() == version && s.upToDate() == fixtures.documents().size()) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for version " + version + ": " + s);
-            }
-            Thread.sleep(100);
-        }
+        produce("policies", "kafka-test", update.toJson());
     }
 
     @Test
     void documentsAndPoliciesFromTopicsGiveEverySampleExactlyOnce() throws Exception {
         for (Document d : fixtures.documents()) {
-            produce("documents", d.id(), d.toJson().getBytes());
+            produce("documents", d.id(), d.toJson());
         }
-        produce("documents", "bad-1", "{not json".getBytes());
-        produce("documents", "bad-2", "{\"id\": \"no-text\"}".getBytes());
-        produce("documents", "bad-3", ("{\"id\": \"huge\", \"text\": \"" + "x".repeat(40_000) + "\"}").getBytes());
-        produce("policies", "kafka-test", "[1, 2]".getBytes());
+        produce("documents", "bad-1", "{not json");
+        produce("documents", "bad-2", "{\"id\": \"no-text\"}");
+        produce("documents", "bad-3", ("{\"id\": \"huge\", \"text\": \"" + "x".repeat(40_000) + "\"}"));
+        produce("policies", "kafka-test", "[1, 2]");
         announce(0, fixtures.v0());
 
         JobClient client = new EmbeddedRunner(config(), new PrintWriter(new StringWriter()))
                 .run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
-        waitForVersion(0);
+        JobFixtures.waitUntilCommitted(0, fixtures.documents().size());
         announce(1, fixtures.v1());
-        waitForVersion(1);
+        JobFixtures.waitUntilCommitted(1, fixtures.documents().size());
         announce(0, fixtures.v1());
         EmbeddedRunner.waitUntilIdle(client, Duration.ofSeconds(2));
         client.stopWithSavepoint(false, ROOT.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)

@@ -34,10 +34,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,33 +48,10 @@ import org.junit.jupiter.api.io.TempDir;
  * byte-level tokenizer), a real Lucene index of Brown texts, JSONL files in and out.
  */
 class ScreeningJobTest {
-    private static Path root;
-
-    static {
-        try {
-            root = Files.createTempDirectory("screening-job-test");
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static final Path root = JobFixtures.tempRoot("screening-job-test");
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(clusterConfiguration())
-            .build());
-
-    private static Configuration clusterConfiguration() {
-        Configuration conf = new Configuration();
-        conf.setString("state.backend.type", "rocksdb");
-        conf.setString("execution.checkpointing.incremental", "true");
-        conf.setString("execution.checkpointing.dir", root.resolve("flink-checkpoints").toUri().toString());
-        conf.setString("restart-strategy.type", "fixed-delay");
-        conf.setString("restart-strategy.fixed-delay.attempts", "3");
-        conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
-        return conf;
-    }
+    static final MiniClusterExtension FLINK = JobFixtures.miniCluster(root, 3, "500 ms");
 
     @TempDir
     static Path shared;
@@ -122,21 +97,6 @@ class ScreeningJobTest {
     private static void announce(Path run, long version, Path checkpoint, String sha) throws Exception {
         PolicyDescriptorFiles.write(run.resolve("checkpoints"), new PolicyUpdate(version, checkpoint.toUri().toString(),
                 sha, null, Instant.now(), "test"));
-    }
-
-    /** Waits until every document is committed under {@code version}. */
-    private static void waitForVersion(long version) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        while (true) {
-            PipelineProgress.Snapshot s = PipelineProgress.snapshot();
-            if (s.latestVersion() == version && s.upToDate() == documents.size()) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for version " + version + ": " + s);
-            }
-            Thread.sleep(100);
-        }
     }
 
     private static void waitForDeadLetter(Path run, String reason) throws Exception {
@@ -200,7 +160,7 @@ class ScreeningJobTest {
         PipelineConfig config = config(run, documentsFile);
         JobClient client = new EmbeddedRunner(config, new PrintWriter(new StringWriter()))
                 .run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
-        waitForVersion(0);
+        JobFixtures.waitUntilCommitted(0, documents.size());
         // Broken announcements first: a missing checkpoint, a corrupt descriptor and weights that do not match
         // their sha256 change nothing.
         // One at a time: descriptors found in one listing of the directory may arrive in any order, and an older
@@ -212,7 +172,7 @@ class ScreeningJobTest {
         announce(run, 3, v1, "0".repeat(64));
         waitForDeadLetter(run, "not the announced");
         announce(run, 4, v1, CheckpointDigest.weightsSha256(v1));
-        waitForVersion(4);
+        JobFixtures.waitUntilCommitted(4, documents.size());
         stop(client, run);
         assertEquals(Set.of(0L, 4L), PipelineProgress.versionLatencies().keySet(),
                 "accepted versions have an announcement-to-commit latency, rejected ones none");
@@ -297,7 +257,7 @@ class ScreeningJobTest {
             runner.withInputTap(lines -> lines.map(tap).name("fail once"));
         }
         JobClient client = runner.run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
-        waitForVersion(0);
+        JobFixtures.waitUntilCommitted(0, documents.size());
         stop(client, run);
         List<TrainingSample> samples = samples(run);
         Set<String> ids = samples.stream().map(TrainingSample::sampleId).collect(Collectors.toSet());

@@ -33,14 +33,28 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.cluster = cluster;
     }
 
-    /** Starts a cluster and waits until its broker is ready. */
-    public static EmbeddedKafka start() throws Exception {
+    /**
+     * Replaces Kafka's {@code Exit} procedures so that a broker in this JVM that hits a fatal error fails the
+     * test instead of ending the JVM; {@link #releaseExit} restores them.
+     */
+    public static void guardExit() {
         Exit.setExitProcedure((code, message) -> {
-            throw new IllegalStateException("the embedded Kafka broker tried to exit with " + code + ": " + message);
+            throw new IllegalStateException("the Kafka broker tried to exit with " + code + ": " + message);
         });
         Exit.setHaltProcedure((code, message) -> {
-            throw new IllegalStateException("the embedded Kafka broker tried to halt with " + code + ": " + message);
+            throw new IllegalStateException("the Kafka broker tried to halt with " + code + ": " + message);
         });
+    }
+
+    /** Gives Kafka's {@code Exit} procedures back. */
+    public static void releaseExit() {
+        Exit.resetExitProcedure();
+        Exit.resetHaltProcedure();
+    }
+
+    /** Starts a cluster and waits until its broker is ready. */
+    public static EmbeddedKafka start() throws Exception {
+        guardExit();
         Exception last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
             KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
@@ -62,7 +76,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 closeQuietly(cluster);
             }
         }
-        resetExit();
+        releaseExit();
         throw new IllegalStateException("the embedded Kafka cluster did not start in " + START_ATTEMPTS + " attempts",
                 last);
     }
@@ -84,8 +98,14 @@ public final class EmbeddedKafka implements AutoCloseable {
      * ({@code isolation.level=read_committed}), until no record arrives for {@code quiet}.
      */
     public List<ConsumerRecord<String, String>> readCommitted(String topic, Duration quiet) {
+        return readCommitted(bootstrapServers(), topic, quiet);
+    }
+
+    /** {@link #readCommitted(String, Duration)} on any cluster. */
+    public static List<ConsumerRecord<String, String>> readCommitted(String bootstrapServers, String topic,
+            Duration quiet) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -112,13 +132,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         try {
             cluster.close();
         } finally {
-            resetExit();
+            releaseExit();
         }
-    }
-
-    private static void resetExit() {
-        Exit.resetExitProcedure();
-        Exit.resetHaltProcedure();
     }
 
     private static void closeQuietly(KafkaClusterTestKit cluster) {
