@@ -18,6 +18,7 @@ import io.policylong.trainer.TrainingLog;
 import io.policylong.trainer.TrainingSettings;
 import io.policylong.trainer.data.BatchPacker;
 import io.policylong.trainer.data.TrainingTexts;
+import io.policylong.trainer.model.InductionCircuitSeed;
 import io.policylong.trainer.model.TrainableDecoder;
 import io.policylong.trainer.optim.AdamW;
 import io.policylong.trainer.optim.LearningRateSchedule;
@@ -89,6 +90,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--rope-theta", defaultValue = "10000", description = "Fresh model: rotary base. Default: ${DEFAULT-VALUE}.")
     double ropeTheta;
+
+    @Option(names = "--seed-copying",
+            description = "Fresh model: start with an in-context copying circuit in the first two layers (needs a "
+                    + "Qwen2 shape with hidden >= 4 * head size, two query heads per key head and a rotary base "
+                    + "such as 1e6); the weights stay trainable.")
+    boolean seedCopying;
 
     @Option(names = "--context", defaultValue = "2048", description = "Tokens per packed row. Default: ${DEFAULT-VALUE}.")
     int context;
@@ -174,7 +181,7 @@ public final class TrainCommand implements Callable<Integer> {
                 beta2, epsilon, weightDecay, clip, seed, echo, drills, logEvery, saveEvery, evalRows);
         Path tokenizerJson = tokenizerFile();
         try (TrainableDecoder model = from != null ? TrainableDecoder.load(from, target)
-                        : TrainableDecoder.initialized(freshConfig(tokenizerJson), seed, target);
+                        : fresh(freshConfig(tokenizerJson), target);
                 CheckpointTokenizer tokens = CheckpointTokenizer.load(tokenizerJson, false);
                 AdamW optimizer = new AdamW(model.newStepManager(), settings.beta1(), settings.beta2(),
                         settings.epsilon(), settings.weightDecay(), settings.clipNorm());
@@ -211,6 +218,15 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private TrainableDecoder fresh(ModelConfig config, Device target) {
+        String unsupported = seedCopying ? InductionCircuitSeed.unsupported(config) : null;
+        if (unsupported != null) {
+            throw new IllegalArgumentException("--seed-copying: " + unsupported);
+        }
+        TrainableDecoder model = TrainableDecoder.initialized(config, seed, target);
+        return seedCopying ? model.seedInductionCircuit(seed) : model;
     }
 
     /** Saved settings, with the total steps extended when --steps asks for more. */

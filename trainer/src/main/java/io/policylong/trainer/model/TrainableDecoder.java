@@ -111,6 +111,20 @@ public final class TrainableDecoder implements AutoCloseable {
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
     }
 
+    /**
+     * Seeds the weights of an in-context copying circuit (see {@link InductionCircuitSeed}) into this fresh
+     * model. Every weight stays trainable.
+     *
+     * @throws IllegalArgumentException when the model's shape cannot hold the circuit
+     */
+    public TrainableDecoder seedInductionCircuit(long seed) {
+        Map<String, float[]> values = new LinkedHashMap<>();
+        parameters.forEach((name, array) -> values.put(name, array.toFloatArray()));
+        InductionCircuitSeed.apply(config, values, seed);
+        parameters.forEach((name, array) -> array.set(values.get(name)));
+        return this;
+    }
+
     /** The weights of a checkpoint directory, to continue training. */
     public static TrainableDecoder load(Path directory, Device device) throws IOException {
         ModelConfig config = ModelConfig.load(directory);
