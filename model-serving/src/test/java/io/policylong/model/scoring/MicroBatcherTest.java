@@ -196,7 +196,18 @@ class MicroBatcherTest {
 
     @Test
     void aCallbackThatSubmitsFailsInsteadOfDeadlocking() throws Exception {
-        try (MicroBatcher batcher = new MicroBatcher(new RecordingScorer(), null, 100, Duration.ZERO, 1, "callback")) {
+        // The first batch waits until the dependent stage is attached, so that the stage runs on the worker
+        // (attached to an already completed future, it would run on this thread instead).
+        CountDownLatch attached = new CountDownLatch(1);
+        BatchScorer gated = requests -> {
+            try {
+                attached.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new RecordingScorer().score(requests);
+        };
+        try (MicroBatcher batcher = new MicroBatcher(gated, null, 100, Duration.ZERO, 1, "callback")) {
             CompletableFuture<Object> nested = batcher.submit(ScoreRequest.allPositions(new long[] {1, 2}))
                     .thenApply(r -> {
                         try {
@@ -205,6 +216,7 @@ class MicroBatcherTest {
                             throw new IllegalStateException(e);
                         }
                     });
+            attached.countDown();
             ExecutionException e = assertThrows(ExecutionException.class, () -> nested.get(10, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
             // The worker is still alive and serving.
