@@ -18,7 +18,6 @@ import io.policylong.trainer.TrainingLog;
 import io.policylong.trainer.TrainingSettings;
 import io.policylong.trainer.data.BatchPacker;
 import io.policylong.trainer.data.TrainingTexts;
-import io.policylong.trainer.model.InductionCircuitSeed;
 import io.policylong.trainer.model.TrainableDecoder;
 import io.policylong.trainer.optim.AdamW;
 import io.policylong.trainer.optim.LearningRateSchedule;
@@ -92,9 +91,9 @@ public final class TrainCommand implements Callable<Integer> {
     double ropeTheta;
 
     @Option(names = "--seed-copying",
-            description = "Fresh model: start with an in-context copying circuit in the first two layers (needs a "
-                    + "Qwen2 shape with hidden >= 4 * head size, two query heads per key head and a rotary base "
-                    + "such as 1e6); the weights stay trainable.")
+            description = "Fresh model: start with an in-context copying circuit in the first and last layers (needs "
+                    + "a Qwen2 shape with hidden >= 4 * head size, two to four query heads per key head and a "
+                    + "rotary base such as 1e16 for head size 48); the weights stay trainable.")
     boolean seedCopying;
 
     @Option(names = "--context", defaultValue = "2048", description = "Tokens per packed row. Default: ${DEFAULT-VALUE}.")
@@ -221,12 +220,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainableDecoder fresh(ModelConfig config, Device target) {
-        String unsupported = seedCopying ? InductionCircuitSeed.unsupported(config) : null;
-        if (unsupported != null) {
-            throw new IllegalArgumentException("--seed-copying: " + unsupported);
-        }
         TrainableDecoder model = TrainableDecoder.initialized(config, seed, target);
-        return seedCopying ? model.seedInductionCircuit(seed) : model;
+        try {
+            return seedCopying ? model.seedInductionCircuit(seed) : model;
+        } catch (IllegalArgumentException e) {
+            model.close();
+            throw new IllegalArgumentException("--seed-copying: " + e.getMessage(), e);
+        }
     }
 
     /** Saved settings, with the total steps extended when --steps asks for more. */

@@ -28,10 +28,9 @@ import java.util.SplittableRandom;
  *       does not depend on the distance), the current token and the previous {@code S - 1} against each
  *       key's tokens {@code 1 .. S} back (each key/value group through its own coordinates). The longest
  *       match wins, and equally long ones share the attention, so the copy is sharp inside a repeat and a
- *       blend elsewhere. The values and outputs copy
- *       the attended token's embedding into the residual stream just before the output, where the tied
- *       embedding turns it into a high logit for that token (in an earlier layer, the layers above soon
- *       learn outputs that drown it).</li>
+ *       blend elsewhere. The values and outputs copy the attended token's embedding into the residual stream
+ *       just before the output, where the tied embedding turns it into a high logit for that token (in an
+ *       earlier layer, the layers above soon learn outputs that drown it).</li>
  * </ul>
  * The layers between keep their ordinary random start.
  */
@@ -109,7 +108,8 @@ public final class InductionCircuitSeed {
         float[] embedding = weights.get("model.embed_tokens.weight");
         for (int row = 0; row < embedding.length / hidden; row++) {
             for (int c = 0; c < hidden; c++) {
-                embedding[row * hidden + c] = c < tokenDims ? (float) (EMBEDDING_STD * gaussian(random)) : 0f;
+                embedding[row * hidden + c] =
+                        c < tokenDims ? (float) (EMBEDDING_STD * TrainableDecoder.gaussian(random)) : 0f;
             }
         }
         double tokenNorm = EMBEDDING_STD * Math.sqrt(tokenDims);
@@ -262,7 +262,7 @@ public final class InductionCircuitSeed {
         for (int r = 0; r < rows; r++) {
             while (true) {
                 for (int c = 0; c < width; c++) {
-                    m[r][c] = gaussian(random);
+                    m[r][c] = TrainableDecoder.gaussian(random);
                 }
                 for (int s = 0; s < r; s++) {
                     double dot = 0;
@@ -287,10 +287,5 @@ public final class InductionCircuitSeed {
             }
         }
         return m;
-    }
-
-    private static double gaussian(SplittableRandom random) {
-        double u = 1.0 - random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
     }
 }

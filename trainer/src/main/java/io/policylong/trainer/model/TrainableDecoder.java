@@ -106,7 +106,8 @@ public final class TrainableDecoder implements AutoCloseable {
         return new TrainableDecoder(config, manager, parameters, DataType.FLOAT32);
     }
 
-    private static double gaussian(SplittableRandom random) {
+    /** A standard normal sample (Box-Muller), reproducible from the seed. */
+    static double gaussian(SplittableRandom random) {
         double u = 1.0 - random.nextDouble();
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
     }
