@@ -144,8 +144,9 @@ public final class TrainCommand implements Callable<Integer> {
     double echo;
 
     @Option(names = "--drills", defaultValue = "0.25",
-            description = "Share of training tokens in copy drills (short spans of the data, each repeated at once), "
-                    + "the quickest way to teach a small model to look back. Default: ${DEFAULT-VALUE}.")
+            description = "Share of training tokens in copy drills (groups of short spans of the data, each group "
+                    + "repeated at once, so the copy sits up to about 1,000 tokens back), the quickest way to teach a "
+                    + "small model to look back. Default: ${DEFAULT-VALUE}.")
     double drills;
 
     @Option(names = "--log-every", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}.")

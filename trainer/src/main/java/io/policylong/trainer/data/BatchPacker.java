@@ -1,6 +1,7 @@
 package io.policylong.trainer.data;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -16,6 +17,11 @@ import java.util.SplittableRandom;
  * <p>The state is just the number of rows produced, so training can resume at the same place.
  */
 public final class BatchPacker {
+    /** Tokens per copy drill. */
+    static final int DRILL_LENGTH = 2048;
+    /** Most spans a drill repeats as one group (so the earlier copy sits up to about 1,000 tokens back). */
+    static final int MAX_DRILL_GROUP = 4;
+
     private final List<long[]> sequences;
     private final int length;
     private final long seed;
@@ -33,8 +39,8 @@ public final class BatchPacker {
     }
 
     /**
-     * @param drillFraction share of the training tokens given to copy drills: sequences of short spans of the
-     *     data, each immediately repeated ({@code A A B B C C ...}); 0 for none
+     * @param drillFraction share of the training tokens given to copy drills: short spans of the data in groups,
+     *     each group immediately repeated (see {@link #drills}); 0 for none
      */
     public BatchPacker(List<long[]> sequences, int length, long seed, double echoProbability, double drillFraction) {
         if (sequences.isEmpty()) {
@@ -121,9 +127,12 @@ public final class BatchPacker {
     }
 
     /**
-     * Copy drills worth {@code fraction} of all tokens: each about 1,024 tokens of 32 to 256 token spans of
-     * the data, every span followed at once by a copy of itself. The repeats are free to predict for a model
-     * that looks back, which is the quickest way to teach a small model to.
+     * Copy drills worth {@code fraction} of all tokens: each about 2,048 tokens made of groups of one to four
+     * spans of the data (32 to 256 tokens each), every group followed at once by a copy of itself
+     * ({@code A A B C B C D E F D E F ...}). Half of every drill is free to predict for a model that looks back,
+     * which is the quickest way to teach a small model to; grouping the spans puts the earlier occurrence from
+     * 32 to about 1,000 tokens back, so that the model learns to copy across the distances that a document
+     * window sits from its retrieved context, not only from just before.
      */
     static List<long[]> drills(List<long[]> sequences, double fraction, long seed) {
         List<long[]> drills = new ArrayList<>();
@@ -138,18 +147,23 @@ public final class BatchPacker {
         SplittableRandom random = new SplittableRandom(seed ^ 0x5DEECE66DL);
         long made = 0;
         while (made < wanted) {
-            long[] drill = new long[1024];
+            long[] drill = new long[DRILL_LENGTH];
             int filled = 0;
-            while (filled < drill.length) {
-                long[] source = sequences.get(random.nextInt(sequences.size()));
-                int span = Math.min(32 + random.nextInt(225), source.length);
-                int from = random.nextInt(source.length - span + 1);
-                for (int copy = 0; copy < 2 && filled < drill.length; copy++) {
-                    int n = Math.min(span, drill.length - filled);
-                    System.arraycopy(source, from, drill, filled, n);
-                    filled += n;
+            while (drill.length - filled >= 2) {
+                // A group no longer than half of what is left, so that its copy fits too.
+                int room = (drill.length - filled) / 2;
+                int group = 0;
+                int spans = 1 + random.nextInt(MAX_DRILL_GROUP);
+                for (int i = 0; i < spans && group < room; i++) {
+                    long[] source = sequences.get(random.nextInt(sequences.size()));
+                    int span = Math.min(Math.min(32 + random.nextInt(225), source.length), room - group);
+                    System.arraycopy(source, random.nextInt(source.length - span + 1), drill, filled + group, span);
+                    group += span;
                 }
+                System.arraycopy(drill, filled, drill, filled + group, group);
+                filled += 2 * group;
             }
+            drill = Arrays.copyOf(drill, filled);
             drills.add(drill);
             made += drill.length;
         }
@@ -179,7 +193,7 @@ public final class BatchPacker {
             System.arraycopy(out, from, out, written, span);
             written += span;
         }
-        return java.util.Arrays.copyOf(out, written);
+        return Arrays.copyOf(out, written);
     }
 
     private int[] shuffledOrder(SplittableRandom random) {

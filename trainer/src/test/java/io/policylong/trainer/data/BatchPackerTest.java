@@ -98,4 +98,48 @@ class BatchPackerTest {
         assertEquals(original.length, next, "the original survives in order");
         assertEquals(echoed.length - original.length, copied);
     }
+
+    @Test
+    void drillsRepeatGroupsOfSpansFromNearAndFarBack() {
+        // Every source token is unique, so a token's two occurrences in a drill give the copy distance.
+        List<long[]> sources = new ArrayList<>();
+        long next = 0;
+        for (int s = 0; s < 1000; s++) {
+            long[] tokens = new long[300];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = next++;
+            }
+            sources.add(tokens);
+        }
+        List<long[]> drills = BatchPacker.drills(sources, 0.25, 3);
+        assertArrayEquals(drills.get(7), BatchPacker.drills(sources, 0.25, 3).get(7), "deterministic");
+        long drillTokens = drills.stream().mapToLong(d -> d.length).sum();
+        assertTrue(drillTokens >= 1000 * 300 / 3 && drillTokens < 1000 * 300 / 3 + BatchPacker.DRILL_LENGTH,
+                "a quarter of all tokens in drills: " + drillTokens);
+        int repeats = 0;
+        int outside = 0;
+        int near = 0;
+        int far = 0;
+        int tokens = 0;
+        for (long[] drill : drills) {
+            Map<Long, Integer> first = new HashMap<>();
+            for (int i = 0; i < drill.length; i++) {
+                tokens++;
+                Integer earlier = first.putIfAbsent(drill[i], i);
+                if (earlier != null) {
+                    int distance = i - earlier;
+                    // A copy sits one group back; the rare exception is a span drawn twice into one drill.
+                    outside += distance < 32 || distance > BatchPacker.MAX_DRILL_GROUP * 256 ? 1 : 0;
+                    repeats++;
+                    near += distance <= 256 ? 1 : 0;
+                    far += distance > 512 ? 1 : 0;
+                }
+            }
+        }
+        // Half of every drill is a copy: every group fits with its copy.
+        assertTrue(repeats > 0.45 * tokens && repeats <= 0.51 * tokens, repeats + " copies of " + tokens);
+        assertTrue(outside < 0.01 * repeats, outside + " of " + repeats + " copies are not one group back");
+        assertTrue(near > 0.1 * repeats && far > 0.1 * repeats, "copies from near and far: " + near + " within 256, "
+                + far + " beyond 512, of " + repeats);
+    }
 }
