@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import picocli.CommandLine.Command;
@@ -68,13 +69,18 @@ public final class RunCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("policy.initial-checkpoint needs policy.checkpoints to announce it "
                         + "in; with Kafka alone, announce it with `publish-checkpoint --kafka`");
             }
-        } else if (PolicyDescriptorFiles.latestVersion(checkpoints).isEmpty()) {
-            if (initial == null) {
+        } else if (initial == null) {
+            if (PolicyDescriptorFiles.latestVersion(checkpoints).isEmpty()) {
                 err.printf("run: %s has no policy yet; documents wait until one is announced%n", checkpoints);
-            } else {
-                PolicyUpdate update = new CheckpointAnnouncer(checkpoints, "initial").announce(initial, 0, null);
-                err.printf("run: announced %s as policy version 0 in %s%n", initial, checkpoints);
-                err.printf("run: sha256 %s%n", update.sha256());
+            }
+        } else {
+            Optional<PolicyUpdate> update =
+                    new CheckpointAnnouncer(checkpoints, "initial").announceUnlessCurrent(initial);
+            if (update.isPresent()) {
+                long version = update.get().version();
+                err.printf("run: announced %s as policy version %d in %s%s%n", initial, version, checkpoints,
+                        version == 0 ? "" : " (its weights changed since version " + (version - 1) + " announced it)");
+                err.printf("run: sha256 %s%n", update.get().sha256());
             }
         }
         if (!pipeline.usesKafka() && !Files.exists(Path.of(pipeline.input().documents()))) {

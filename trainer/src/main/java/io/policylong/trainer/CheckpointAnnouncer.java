@@ -1,6 +1,7 @@
 package io.policylong.trainer;
 
 import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
+import io.policylong.connectors.records.InvalidRecordException;
 import io.policylong.connectors.records.PolicyUpdate;
 import io.policylong.model.checkpoint.CheckpointDigest;
 import io.policylong.model.config.ModelConfig;
@@ -8,6 +9,7 @@ import io.policylong.model.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -37,6 +39,35 @@ public final class CheckpointAnnouncer {
     public PolicyUpdate announceNext(Path checkpoint, Long step) throws IOException {
         OptionalLong latest = PolicyDescriptorFiles.latestVersion(announceDirectory);
         return announce(checkpoint, latest.isPresent() ? latest.getAsLong() + 1 : 0, step);
+    }
+
+    /**
+     * Announces a checkpoint unless the newest announcement already names it with the same weights: as version
+     * 0 in an empty directory, and as the next version when the newest announcement is of this checkpoint
+     * but its weights have changed since (a directory updated in place, whose old announcement the pipeline
+     * would now reject). A newest announcement of another checkpoint, or one that cannot be read, is left to
+     * stand: it is what the pipeline follows.
+     *
+     * @return the new announcement, or empty when none was made
+     */
+    public Optional<PolicyUpdate> announceUnlessCurrent(Path checkpoint) throws IOException {
+        OptionalLong latest = PolicyDescriptorFiles.latestVersion(announceDirectory);
+        if (latest.isEmpty()) {
+            return Optional.of(announce(checkpoint, 0, null));
+        }
+        PolicyUpdate newest;
+        try {
+            newest = PolicyDescriptorFiles.read(
+                    announceDirectory.resolve(PolicyDescriptorFiles.fileName(latest.getAsLong())));
+        } catch (InvalidRecordException e) {
+            return Optional.empty();
+        }
+        PolicyUpdate update = describe(checkpoint, latest.getAsLong() + 1, null, run);
+        if (!update.uri().equals(newest.uri()) || update.sha256().equals(newest.sha256())) {
+            return Optional.empty();
+        }
+        PolicyDescriptorFiles.write(announceDirectory, update);
+        return Optional.of(update);
     }
 
     /**
