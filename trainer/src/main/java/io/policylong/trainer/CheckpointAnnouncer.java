@@ -62,8 +62,12 @@ public final class CheckpointAnnouncer {
         } catch (InvalidRecordException e) {
             return Optional.empty();
         }
+        if (!uri(checkpoint).equals(newest.uri())) {
+            return Optional.empty();
+        }
+        // Only now digest the weights: the newest announcement names this checkpoint.
         PolicyUpdate update = describe(checkpoint, latest.getAsLong() + 1, null, run);
-        if (!update.uri().equals(newest.uri()) || update.sha256().equals(newest.sha256())) {
+        if (update.sha256().equals(newest.sha256())) {
             return Optional.empty();
         }
         PolicyDescriptorFiles.write(announceDirectory, update);
@@ -94,7 +98,12 @@ public final class CheckpointAnnouncer {
         Path directory = checkpoint.toAbsolutePath().normalize();
         ModelConfig.load(directory);
         SafetensorsCheckpoint.open(directory);
-        return new PolicyUpdate(version, directory.toUri().toString(), CheckpointDigest.weightsSha256(directory), step,
+        return new PolicyUpdate(version, uri(directory), CheckpointDigest.weightsSha256(directory), step,
                 Instant.now(), run);
+    }
+
+    /** The URI that announcements give a checkpoint directory. */
+    private static String uri(Path checkpoint) {
+        return checkpoint.toAbsolutePath().normalize().toUri().toString();
     }
 }
