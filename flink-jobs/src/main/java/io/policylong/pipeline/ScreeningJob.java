@@ -2,10 +2,10 @@ package io.policylong.pipeline;
 
 import io.policylong.connectors.files.SmallFile;
 import io.policylong.connectors.files.SourceLine;
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.PolicyUpdate;
-import io.policylong.connectors.records.TrainingSample;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.Document;
+import io.policylong.records.PolicyUpdate;
+import io.policylong.records.TrainingSample;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.DeadLetters;
 import io.policylong.pipeline.operators.DocumentValidation;

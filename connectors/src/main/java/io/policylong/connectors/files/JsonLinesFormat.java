@@ -1,6 +1,6 @@
 package io.policylong.connectors.files;
 
-import io.policylong.connectors.records.StrictUtf8;
+import io.policylong.records.StrictUtf8;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.policylong.connectors.kafka;
 
 import io.policylong.connectors.files.SourceLine;
-import io.policylong.connectors.records.StrictUtf8;
+import io.policylong.records.StrictUtf8;
 import java.nio.charset.CharacterCodingException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;

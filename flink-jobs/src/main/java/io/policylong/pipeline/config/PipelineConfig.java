@@ -3,7 +3,7 @@ package io.policylong.pipeline.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.policylong.connectors.records.SampleLayout;
+import io.policylong.records.SampleLayout;
 import io.policylong.model.runtime.ChunkSettings;
 import io.policylong.model.scoring.BatchingSettings;
 import java.io.IOException;
@@ -15,7 +15,9 @@ import java.time.Duration;
 /**
  * Every setting of the screening job, read from a YAML file ({@code conf/local.yaml} for the embedded
  * default). Each section and key is documented in the README; missing keys take the defaults below, unknown
- * keys are errors. Relative paths are resolved against the working directory.
+ * keys are errors. Locations are paths or Flink file system URIs ({@code s3://...}); before use they are
+ * turned into URIs by {@link #withLocationsResolvedAgainst} (embedded runner) or {@link #withAbsoluteLocations}
+ * (a cluster, where relative paths are refused).
  */
 public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Screening screening, Assembly assembly,
         Rescreen rescreen, Scoring scoring, Output output, Runtime runtime, Kafka kafka) implements Serializable {
@@ -28,8 +30,8 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
     }
 
     /** Where policies are announced. */
-    public record Policy(String checkpoints, String initialCheckpoint, Duration watch, int residentVersions)
-            implements Serializable {
+    public record Policy(String checkpoints, String initialCheckpoint, Duration watch, int residentVersions,
+            Duration validationTimeout) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -78,9 +80,14 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         private static final long serialVersionUID = 1L;
     }
 
-    /** The Flink runtime. */
-    public record Runtime(int parallelism, Duration checkpointInterval, String checkpointDirectory, int webUiPort,
-            Duration summaryInterval) implements Serializable {
+    /**
+     * The Flink runtime. {@code parallelism}, {@code checkpointInterval} and {@code checkpointDirectory} are null
+     * when the file leaves them out: on a cluster the cluster's configuration decides, and the embedded runner
+     * uses its own defaults. {@code cacheDirectory} is where a TaskManager keeps local copies of remote
+     * checkpoints and indexes (null: the JVM's temporary directory).
+     */
+    public record Runtime(Integer parallelism, Duration checkpointInterval, String checkpointDirectory, int webUiPort,
+            Duration summaryInterval, String cacheDirectory) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -97,6 +104,41 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
     /** Whether documents, samples and dead letters travel through Kafka. */
     public boolean usesKafka() {
         return kafka != null;
+    }
+
+    /**
+     * This configuration with every location (documents, checkpoints directory, initial checkpoint, corpus,
+     * index, outputs, Flink checkpoints, cache) as a URI: URIs keep their scheme, paths become absolute
+     * {@code file:} URIs, relative ones resolved against {@code base} (the embedded runner's working directory).
+     */
+    public PipelineConfig withLocationsResolvedAgainst(Path base) {
+        return mapLocations((key, location) -> Locations.resolve(location, base));
+    }
+
+    /**
+     * This configuration with every location as a URI, for a cluster: a relative path is an error naming its
+     * key, since it would resolve against each TaskManager's working directory.
+     */
+    public PipelineConfig withAbsoluteLocations(String source) {
+        return mapLocations((key, location) -> Locations.requireAbsolute(source, key, location));
+    }
+
+    private PipelineConfig mapLocations(java.util.function.BinaryOperator<String> map) {
+        java.util.function.BinaryOperator<String> m = (key, value) -> value == null ? null : map.apply(key, value);
+        Input in = new Input(m.apply("input.documents", input.documents()), input.watch(), input.maxLineBytes(),
+                input.maxDocumentChars(), input.maxDocumentTokens());
+        Policy po = new Policy(m.apply("policy.checkpoints", policy.checkpoints()),
+                m.apply("policy.initial-checkpoint", policy.initialCheckpoint()), policy.watch(),
+                policy.residentVersions(), policy.validationTimeout());
+        Retrieval re = new Retrieval(m.apply("retrieval.corpus", retrieval.corpus()),
+                m.apply("retrieval.index", retrieval.index()), retrieval.chunkChars(), retrieval.topK(),
+                retrieval.queryHalfWindow(), retrieval.maxCandidates());
+        Output ou = new Output(m.apply("output.samples", output.samples()),
+                m.apply("output.dead-letters", output.deadLetters()));
+        Runtime ru = new Runtime(runtime.parallelism(), runtime.checkpointInterval(),
+                m.apply("runtime.checkpoint-dir", runtime.checkpointDirectory()), runtime.webUiPort(),
+                runtime.summaryInterval(), m.apply("runtime.cache-dir", runtime.cacheDirectory()));
+        return new PipelineConfig(in, po, re, screening, assembly, rescreen, scoring, ou, ru, kafka);
     }
 
     /** Reads and validates a YAML file. */
@@ -131,9 +173,11 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
                 watch == null || watch.equals("false") ? null : in.duration("watch", null),
                 in.positiveInt("max-line-bytes", 16 * 1024 * 1024), in.positiveInt("max-document-chars", 1_000_000),
                 in.positiveInt("max-document-tokens", 65_536));
-        ConfigTree po = top.section("policy").only("checkpoints", "initial-checkpoint", "watch", "resident-versions");
-        Policy policy = new Policy(kafka != null ? po.text("checkpoints", null) : po.requiredText("checkpoints"), po.text("initial-checkpoint", null),
-                po.duration("watch", Duration.ofSeconds(2)), po.positiveInt("resident-versions", 2));
+        ConfigTree po = top.section("policy").only("checkpoints", "initial-checkpoint", "watch", "resident-versions",
+                "validation-timeout");
+        Policy policy = new Policy(kafka != null ? po.text("checkpoints", null) : po.requiredText("checkpoints"),
+                po.text("initial-checkpoint", null), po.duration("watch", Duration.ofSeconds(2)),
+                po.positiveInt("resident-versions", 2), po.duration("validation-timeout", Duration.ofMinutes(30)));
         ConfigTree re = top.section("retrieval").only("corpus", "index", "chunk-chars", "top-k", "query-half-window",
                 "max-candidates");
         Retrieval retrieval = new Retrieval(re.text("corpus", null), re.requiredText("index"),
@@ -184,10 +228,11 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         Output output = kafka != null ? new Output(null, null)
                 : new Output(ou.requiredText("samples"), ou.requiredText("dead-letters"));
         ConfigTree ru = top.section("runtime").only("parallelism", "checkpoint-interval", "checkpoint-dir",
-                "web-ui-port", "summary-interval");
-        Runtime runtime = new Runtime(ru.positiveInt("parallelism", 1),
-                ru.duration("checkpoint-interval", Duration.ofSeconds(10)), ru.requiredText("checkpoint-dir"),
-                ru.nonNegativeInt("web-ui-port", 8081), ru.duration("summary-interval", Duration.ofSeconds(10)));
+                "web-ui-port", "summary-interval", "cache-dir");
+        Runtime runtime = new Runtime(ru.has("parallelism") ? ru.positiveInt("parallelism", 1) : null,
+                ru.duration("checkpoint-interval", null), ru.text("checkpoint-dir", null),
+                ru.nonNegativeInt("web-ui-port", 8081), ru.duration("summary-interval", Duration.ofSeconds(10)),
+                ru.text("cache-dir", null));
         return new PipelineConfig(input, policy, retrieval, screening, assembly, new Rescreen(rate), scoring, output,
                 runtime, kafka);
     }

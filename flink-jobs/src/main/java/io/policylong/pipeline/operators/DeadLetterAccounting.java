@@ -1,6 +1,6 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.connectors.records.DeadLetter;
+import io.policylong.records.DeadLetter;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;

@@ -1,6 +1,6 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.connectors.records.DeadLetter;
+import io.policylong.records.DeadLetter;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.util.OutputTag;
 

@@ -1,9 +1,9 @@
 package io.policylong.pipeline.operators;
 
 import io.policylong.connectors.files.SourceLine;
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.InvalidRecordException;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.Document;
+import io.policylong.records.InvalidRecordException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;

@@ -172,4 +172,22 @@ public final class PipelineProgress {
         FIRST_COMMIT.clear();
         touch();
     }
+
+    /**
+     * Waits until every stored document is committed under the newest version and nothing changed for
+     * {@code idle}; fails if the job ends first.
+     */
+    public static void waitUntilIdle(org.apache.flink.core.execution.JobClient client, Duration idle) throws Exception {
+        while (true) {
+            Thread.sleep(500);
+            if (client.getJobStatus().get().isGloballyTerminalState()) {
+                throw new IllegalStateException("the job ended before it became idle: " + client.getJobStatus().get());
+            }
+            Snapshot s = snapshot();
+            if (s.quiescent() && s.secondsSinceChange() >= idle.toMillis() / 1000.0) {
+                return;
+            }
+        }
+    }
+
 }

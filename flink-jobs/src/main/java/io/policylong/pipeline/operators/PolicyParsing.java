@@ -1,10 +1,10 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
+import io.policylong.policy.PolicyDescriptorFiles;
 import io.policylong.connectors.files.SmallFile;
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.InvalidRecordException;
-import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.InvalidRecordException;
+import io.policylong.records.PolicyUpdate;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 

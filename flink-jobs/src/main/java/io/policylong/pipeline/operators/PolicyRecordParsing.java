@@ -1,9 +1,9 @@
 package io.policylong.pipeline.operators;
 
 import io.policylong.connectors.files.SourceLine;
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.InvalidRecordException;
-import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.InvalidRecordException;
+import io.policylong.records.PolicyUpdate;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 

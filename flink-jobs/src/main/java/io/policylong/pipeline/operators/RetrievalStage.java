@@ -1,7 +1,7 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.connectors.records.Anchor;
-import io.policylong.connectors.records.DeadLetter;
+import io.policylong.records.Anchor;
+import io.policylong.records.DeadLetter;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.retrieval.ChunkHit;
 import io.policylong.pipeline.retrieval.ChunkIndex;
@@ -54,7 +54,7 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
 
     @Override
     public void open(OpenContext context) throws Exception {
-        index = ChunkIndex.open(Path.of(config.retrieval().index()));
+        index = ChunkIndex.open(io.policylong.pipeline.config.Locations.localPath(config.retrieval().index()));
         PipelineConfig.Screening s = config.screening();
         anchors = new AnchorSelector(s.alpha(), s.maxAnchors(), s.skipFirst());
         planner = new QueryPlanner(config.retrieval().queryHalfWindow());

@@ -1,8 +1,8 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.SampleSegment;
-import io.policylong.connectors.records.TrainingSample;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.SampleSegment;
+import io.policylong.records.TrainingSample;
 import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.pipeline.config.PipelineConfig;

@@ -1,9 +1,9 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.PolicyUpdate;
-import io.policylong.model.checkpoint.CheckpointValidator;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.Document;
+import io.policylong.records.PolicyUpdate;
+import io.policylong.policy.CheckpointValidator;
 import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.tasks.ScreeningTask;
 import io.policylong.pipeline.tasks.StoredDocument;

@@ -1,7 +1,7 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.connectors.records.Anchor;
-import io.policylong.connectors.records.AnchorGain;
+import io.policylong.records.Anchor;
+import io.policylong.records.AnchorGain;
 import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.model.scoring.MicroBatcher;
 import io.policylong.model.scoring.ScoreRequest;

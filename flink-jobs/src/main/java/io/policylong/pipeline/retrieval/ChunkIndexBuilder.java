@@ -1,7 +1,7 @@
 package io.policylong.pipeline.retrieval;
 
-import io.policylong.connectors.corpus.TextChunks;
-import io.policylong.connectors.records.Document;
+import io.policylong.text.TextChunks;
+import io.policylong.records.Document;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.policylong.pipeline.scoring;
 
-import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.records.PolicyUpdate;
 import io.policylong.model.runtime.ComputeDevice;
 import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.model.scoring.LoadedCheckpoint;

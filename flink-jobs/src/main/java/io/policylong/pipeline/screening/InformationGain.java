@@ -1,7 +1,7 @@
 package io.policylong.pipeline.screening;
 
-import io.policylong.connectors.records.Anchor;
-import io.policylong.connectors.records.AnchorGain;
+import io.policylong.records.Anchor;
+import io.policylong.records.AnchorGain;
 
 /**
  * The relative entropy reduction a context brings at an anchor: {@code dI = (H - H') / H}, where H is the

@@ -1,6 +1,6 @@
 package io.policylong.pipeline.screening;
 
-import io.policylong.connectors.records.Anchor;
+import io.policylong.records.Anchor;
 import java.util.ArrayList;
 import java.util.List;
 

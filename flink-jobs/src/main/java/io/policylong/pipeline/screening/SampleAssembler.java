@@ -1,11 +1,11 @@
 package io.policylong.pipeline.screening;
 
-import io.policylong.connectors.corpus.TextChunks;
-import io.policylong.connectors.records.Anchor;
-import io.policylong.connectors.records.AnchorGain;
-import io.policylong.connectors.records.SampleLayout;
-import io.policylong.connectors.records.SampleSegment;
-import io.policylong.connectors.records.TrainingSample;
+import io.policylong.text.TextChunks;
+import io.policylong.records.Anchor;
+import io.policylong.records.AnchorGain;
+import io.policylong.records.SampleLayout;
+import io.policylong.records.SampleSegment;
+import io.policylong.records.TrainingSample;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,6 +1,6 @@
 package io.policylong.pipeline.screening;
 
-import io.policylong.connectors.records.AnchorGain;
+import io.policylong.records.AnchorGain;
 import java.io.Serializable;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package io.policylong.pipeline.tasks;
 
-import io.policylong.connectors.records.PolicyUpdate;
+import io.policylong.records.PolicyUpdate;
 import java.io.Serializable;
 
 /**

@@ -1,6 +1,6 @@
 package io.policylong.pipeline.tasks;
 
-import io.policylong.connectors.records.Anchor;
+import io.policylong.records.Anchor;
 import io.policylong.pipeline.screening.Candidate;
 import java.io.Serializable;
 import java.util.List;

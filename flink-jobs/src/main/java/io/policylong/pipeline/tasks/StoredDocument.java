@@ -1,6 +1,6 @@
 package io.policylong.pipeline.tasks;
 
-import io.policylong.connectors.records.Document;
+import io.policylong.records.Document;
 import java.io.Serializable;
 
 /**

@@ -9,10 +9,10 @@ import org.apache.flink.api.common.functions.MapFunction;
  * coming) and fails once, at the given record: a task failure mid-stream. The counters are JVM-wide, as the
  * mini cluster runs in the test's JVM; {@link #arm} resets them.
  */
-final class FailOnce implements MapFunction<SourceLine, SourceLine> {
+public final class FailOnce implements MapFunction<SourceLine, SourceLine> {
     private static final long serialVersionUID = 1L;
-    static final AtomicInteger SEEN = new AtomicInteger();
-    static volatile boolean failed;
+    public static final AtomicInteger SEEN = new AtomicInteger();
+    public static volatile boolean failed;
     private final int at;
 
     private FailOnce(int at) {
@@ -20,7 +20,7 @@ final class FailOnce implements MapFunction<SourceLine, SourceLine> {
     }
 
     /** A tap that fails at record {@code at}, with the counters reset. */
-    static FailOnce arm(int at) {
+    public static FailOnce arm(int at) {
         SEEN.set(0);
         failed = false;
         return new FailOnce(at);

@@ -1,8 +1,8 @@
 package io.policylong.pipeline.job;
 
-import io.policylong.connectors.corpus.BrownCorpus;
-import io.policylong.connectors.corpus.TextChunks;
-import io.policylong.connectors.records.Document;
+import io.policylong.corpus.BrownCorpus;
+import io.policylong.text.TextChunks;
+import io.policylong.records.Document;
 import io.policylong.model.checkpoint.RandomCheckpoint;
 import io.policylong.model.config.Architecture;
 import io.policylong.model.config.ModelConfig;
@@ -31,11 +31,11 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
  * @param index the retrieval index
  * @param documents the documents to screen
  */
-record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
-    static final ModelConfig TINY = new ModelConfig(Architecture.QWEN2, ByteLevelTokenizerJson.VOCAB_SIZE, 32, 64, 2,
+public record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
+    public static final ModelConfig TINY = new ModelConfig(Architecture.QWEN2, ByteLevelTokenizerJson.VOCAB_SIZE, 32, 64, 2,
             4, 2, 8, 1e-6, 10000.0, true, true, false, false, 4096, new RopeScaling.None());
 
-    static JobFixtures create(Path dir) throws Exception {
+    public static JobFixtures create(Path dir) throws Exception {
         Path tokenizer = dir.resolve("tokenizer.json");
         ByteLevelTokenizerJson.write(tokenizer);
         Path v0 = dir.resolve("v0");
@@ -62,7 +62,7 @@ record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
     }
 
     /** A fresh directory for a test class's cluster state (created before any {@code @TempDir} exists). */
-    static Path tempRoot(String prefix) {
+    public static Path tempRoot(String prefix) {
         try {
             return java.nio.file.Files.createTempDirectory(prefix);
         } catch (java.io.IOException e) {
@@ -74,7 +74,7 @@ record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
      * A one-TaskManager, two-slot mini cluster on RocksDB with incremental checkpoints under {@code root}, and
      * a fixed-delay restart strategy.
      */
-    static MiniClusterExtension miniCluster(Path root, int restartAttempts, String restartDelay) {
+    public static MiniClusterExtension miniCluster(Path root, int restartAttempts, String restartDelay) {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
         conf.setString("execution.checkpointing.incremental", "true");
@@ -90,7 +90,7 @@ record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
     }
 
     /** Waits until {@code documents} documents of this run are committed under {@code version}. */
-    static void waitUntilCommitted(long version, int documents) throws InterruptedException {
+    public static void waitUntilCommitted(long version, int documents) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
         while (true) {
             PipelineProgress.Snapshot s = PipelineProgress.snapshot();
@@ -106,7 +106,7 @@ record JobFixtures(Path v0, Path v1, Path index, List<Document> documents) {
     }
 
     /** The settings both job tests share (small anchors and candidate counts, thresholds that classify). */
-    static String commonYaml() {
+    public static String commonYaml() {
         return String.join("\n",
                 "screening: {alpha: 0.5, max-anchors: 3, skip-first: 8, window-tokens: 256, left-context: 64,",
                 "            epsilon: 0.99, epsilon-neg: 0.98}",

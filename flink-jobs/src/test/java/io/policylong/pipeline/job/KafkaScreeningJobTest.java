@@ -5,15 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.policylong.connectors.kafka.KafkaPublisher;
+import io.policylong.policy.KafkaPublisher;
 import io.policylong.connectors.kafka.testutils.EmbeddedKafka;
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.PolicyUpdate;
-import io.policylong.connectors.records.TrainingSample;
-import io.policylong.model.checkpoint.CheckpointDigest;
-import io.policylong.pipeline.EmbeddedRunner;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.Document;
+import io.policylong.records.PolicyUpdate;
+import io.policylong.records.TrainingSample;
+import io.policylong.policy.CheckpointDigest;
 import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.operators.PipelineProgress;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -83,7 +83,8 @@ class KafkaScreeningJobTest {
                 "  max-record-bytes: 30000",
                 "  transaction-timeout: 1m",
                 "  properties: {request.timeout.ms: 20000}");
-        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "kafka test");
+        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "kafka test")
+                .withAbsoluteLocations("kafka test");
     }
 
     private static void produce(String topic, String key, String value) throws Exception {
@@ -109,13 +110,12 @@ class KafkaScreeningJobTest {
         produce("policies", "kafka-test", "[1, 2]");
         announce(0, fixtures.v0());
 
-        JobClient client = new EmbeddedRunner(config(), new PrintWriter(new StringWriter()))
-                .run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
+        JobClient client = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(), config(), null);
         JobFixtures.waitUntilCommitted(0, fixtures.documents().size());
         announce(1, fixtures.v1());
         JobFixtures.waitUntilCommitted(1, fixtures.documents().size());
         announce(0, fixtures.v1());
-        EmbeddedRunner.waitUntilIdle(client, Duration.ofSeconds(2));
+        PipelineProgress.waitUntilIdle(client, Duration.ofSeconds(2));
         client.stopWithSavepoint(false, ROOT.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
                 .get();
 

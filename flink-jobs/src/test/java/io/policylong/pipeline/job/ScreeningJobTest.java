@@ -7,18 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.policylong.connectors.checkpoints.PolicyDescriptorFiles;
-import io.policylong.connectors.records.AnchorGain;
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.PolicyUpdate;
-import io.policylong.connectors.records.SampleSegment;
-import io.policylong.connectors.records.TrainingSample;
-import io.policylong.model.checkpoint.CheckpointDigest;
+import io.policylong.policy.PolicyDescriptorFiles;
+import io.policylong.records.AnchorGain;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.Document;
+import io.policylong.records.PolicyUpdate;
+import io.policylong.records.SampleSegment;
+import io.policylong.records.TrainingSample;
+import io.policylong.policy.CheckpointDigest;
 import io.policylong.model.runtime.ChunkSettings;
 import io.policylong.model.scoring.LoadedCheckpoint;
 import io.policylong.model.scoring.ScoreRequest;
-import io.policylong.pipeline.EmbeddedRunner;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.PipelineProgress;
 import java.io.PrintWriter;
@@ -79,7 +78,8 @@ class ScreeningJobTest {
                 JobFixtures.commonYaml(),
                 "output: {samples: " + run.resolve("samples") + ", dead-letters: " + run.resolve("dead-letters") + "}",
                 "runtime: {parallelism: 2, checkpoint-interval: 500ms, checkpoint-dir: " + run.resolve("flink") + "}");
-        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test");
+        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test")
+                .withAbsoluteLocations("test");
     }
 
     private static Path writeDocuments(Path run, List<String> extraLines) throws Exception {
@@ -118,7 +118,7 @@ class ScreeningJobTest {
     }
 
     private static void stop(JobClient client, Path run) throws Exception {
-        EmbeddedRunner.waitUntilIdle(client, Duration.ofSeconds(1));
+        PipelineProgress.waitUntilIdle(client, Duration.ofSeconds(1));
         client.stopWithSavepoint(false, run.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
                 .get();
     }
@@ -158,8 +158,7 @@ class ScreeningJobTest {
                 java.nio.file.StandardOpenOption.APPEND);
         announce(run, 0, v0, CheckpointDigest.weightsSha256(v0));
         PipelineConfig config = config(run, documentsFile);
-        JobClient client = new EmbeddedRunner(config, new PrintWriter(new StringWriter()))
-                .run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
+        JobClient client = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(), config, null);
         JobFixtures.waitUntilCommitted(0, documents.size());
         // Broken announcements first: a missing checkpoint, a corrupt descriptor and weights that do not match
         // their sha256 change nothing.
@@ -251,12 +250,9 @@ class ScreeningJobTest {
     private Set<String> sampleIds(Path run, boolean fail) throws Exception {
         Path documentsFile = writeDocuments(run, List.of());
         announce(run, 0, v0, null);
-        EmbeddedRunner runner = new EmbeddedRunner(config(run, documentsFile), new PrintWriter(new StringWriter()));
-        if (fail) {
-            FailOnce tap = FailOnce.arm(4);
-            runner.withInputTap(lines -> lines.map(tap).name("fail once"));
-        }
-        JobClient client = runner.run(StreamExecutionEnvironment.getExecutionEnvironment(), null);
+        FailOnce tap = fail ? FailOnce.arm(4) : null;
+        JobClient client = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(),
+                config(run, documentsFile), tap == null ? null : lines -> lines.map(tap).name("fail once"));
         JobFixtures.waitUntilCommitted(0, documents.size());
         stop(client, run);
         List<TrainingSample> samples = samples(run);

@@ -2,8 +2,8 @@ package io.policylong.pipeline.operators;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.InvalidRecordException;
+import io.policylong.records.Document;
+import io.policylong.records.InvalidRecordException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

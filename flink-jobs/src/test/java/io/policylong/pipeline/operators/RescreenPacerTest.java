@@ -3,7 +3,7 @@ package io.policylong.pipeline.operators;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.policylong.connectors.records.Document;
+import io.policylong.records.Document;
 import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.tasks.ScreeningTask;
 import java.util.List;

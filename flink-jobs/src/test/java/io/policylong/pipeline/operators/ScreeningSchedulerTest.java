@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.policylong.connectors.records.DeadLetter;
-import io.policylong.connectors.records.Document;
-import io.policylong.connectors.records.PolicyUpdate;
-import io.policylong.model.checkpoint.CheckpointDigest;
+import io.policylong.records.DeadLetter;
+import io.policylong.records.Document;
+import io.policylong.records.PolicyUpdate;
+import io.policylong.policy.CheckpointDigest;
 import io.policylong.model.checkpoint.RandomCheckpoint;
 import io.policylong.model.config.Architecture;
 import io.policylong.model.config.ModelConfig;

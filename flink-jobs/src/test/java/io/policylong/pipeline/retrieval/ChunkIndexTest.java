@@ -3,7 +3,7 @@ package io.policylong.pipeline.retrieval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.policylong.connectors.records.Document;
+import io.policylong.records.Document;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

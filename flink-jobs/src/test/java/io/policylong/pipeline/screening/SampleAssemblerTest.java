@@ -1,10 +1,10 @@
 package io.policylong.pipeline.screening;
 
-import io.policylong.connectors.records.Anchor;
-import io.policylong.connectors.records.AnchorGain;
-import io.policylong.connectors.records.SampleLayout;
-import io.policylong.connectors.records.SampleSegment;
-import io.policylong.connectors.records.TrainingSample;
+import io.policylong.records.Anchor;
+import io.policylong.records.AnchorGain;
+import io.policylong.records.SampleLayout;
+import io.policylong.records.SampleSegment;
+import io.policylong.records.TrainingSample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

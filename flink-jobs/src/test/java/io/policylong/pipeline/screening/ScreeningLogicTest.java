@@ -1,8 +1,8 @@
 package io.policylong.pipeline.screening;
 
-import io.policylong.connectors.corpus.TextChunks;
-import io.policylong.connectors.records.Anchor;
-import io.policylong.connectors.records.AnchorGain;
+import io.policylong.text.TextChunks;
+import io.policylong.records.Anchor;
+import io.policylong.records.AnchorGain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

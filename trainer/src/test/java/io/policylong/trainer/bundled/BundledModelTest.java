@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.Device;
-import io.policylong.connectors.corpus.BrownCorpus;
-import io.policylong.connectors.corpus.HeldOutSplit;
-import io.policylong.connectors.records.Document;
+import io.policylong.corpus.BrownCorpus;
+import io.policylong.corpus.HeldOutSplit;
+import io.policylong.records.Document;
 import io.policylong.model.runtime.ChunkSettings;
 import io.policylong.model.scoring.LoadedCheckpoint;
 import io.policylong.model.scoring.ScoreRequest;

@@ -1,0 +1,282 @@
+package io.policylong.cli;
+
+import ai.djl.Device;
+import io.policylong.model.config.Architecture;
+import io.policylong.model.config.ModelConfig;
+import io.policylong.model.config.RopeScaling;
+import io.policylong.model.runtime.ComputeDevice;
+import io.policylong.model.safetensors.SafetensorsFile;
+import io.policylong.model.safetensors.TensorEntry;
+import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
+import io.policylong.model.tokenizer.CheckpointTokenizer;
+import io.policylong.model.tokenizer.TokenizerFiles;
+import io.policylong.policy.CheckpointAnnouncer;
+import io.policylong.trainer.CheckpointWriter;
+import io.policylong.trainer.Trainer;
+import io.policylong.trainer.TrainerState;
+import io.policylong.trainer.TrainingLog;
+import io.policylong.trainer.TrainingSettings;
+import io.policylong.trainer.data.BatchPacker;
+import io.policylong.trainer.data.TrainingTexts;
+import io.policylong.trainer.model.TrainableDecoder;
+import io.policylong.trainer.optim.AdamW;
+import io.policylong.trainer.optim.LearningRateSchedule;
+import java.io.PrintWriter;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code policylong train}: trains a fresh Qwen2-shaped model, or continues one from a checkpoint, on JSONL
+ * documents or pipeline samples; writes checkpoints and, optionally, announces each as a policy update.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a small Qwen2-shaped model (or continue a checkpoint) with AdamW, warm-up and cosine "
+                + "schedule, gradient clipping and accumulation.",
+            "Data: JSONL lines with \"text\", \"input_ids\" or pipeline sample \"segments\", packed into rows of "
+                    + "--context tokens; documents never attend across each other.",
+            "Writes OUT/step-NNNNNNNN checkpoints (config.json, model.safetensors, tokenizer.json, "
+                    + "trainer_state.json, optimizer.safetensors), OUT/train_log.csv and OUT/train_log.jsonl."})
+public final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", required = true, split = ",", paramLabel = "FILE", description = "Training JSONL files.")
+    List<Path> data;
+
+    @Option(names = "--held-out", split = ",", paramLabel = "FILE", description = "Held-out JSONL files for evaluation.")
+    List<Path> heldOut = new ArrayList<>();
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory for checkpoints and logs.")
+    Path out;
+
+    @Option(names = "--from", paramLabel = "DIR",
+            description = "Start from this checkpoint's weights and tokenizer. If it has trainer_state.json, the step "
+                    + "count, schedule, data position and optimizer state continue from it.")
+    Path from;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "tokenizer.json for a fresh model (default: the byte-level tokenizer).")
+    Path tokenizer;
+
+    @Option(names = "--hidden", defaultValue = "256", description = "Fresh model: hidden size. Default: ${DEFAULT-VALUE}.")
+    int hidden;
+
+    @Option(names = "--layers", defaultValue = "6", description = "Fresh model: layers. Default: ${DEFAULT-VALUE}.")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "4", description = "Fresh model: attention heads. Default: ${DEFAULT-VALUE}.")
+    int heads;
+
+    @Option(names = "--kv-heads", defaultValue = "2", description = "Fresh model: key/value heads. Default: ${DEFAULT-VALUE}.")
+    int kvHeads;
+
+    @Option(names = "--intermediate", defaultValue = "704", description = "Fresh model: MLP width. Default: ${DEFAULT-VALUE}.")
+    int intermediate;
+
+    @Option(names = "--max-positions", defaultValue = "4096",
+            description = "Fresh model: max_position_embeddings. Default: ${DEFAULT-VALUE}.")
+    int maxPositions;
+
+    @Option(names = "--rope-theta", defaultValue = "10000", description = "Fresh model: rotary base. Default: ${DEFAULT-VALUE}.")
+    double ropeTheta;
+
+    @Option(names = "--seed-copying",
+            description = "Fresh model: start with an in-context copying circuit in the first and last layers (needs "
+                    + "a Qwen2 shape with hidden >= 4 * head size, two to four query heads per key head and a "
+                    + "rotary base such as 1e16 for head size 48); the weights stay trainable.")
+    boolean seedCopying;
+
+    @Option(names = "--context", defaultValue = "2048", description = "Tokens per packed row. Default: ${DEFAULT-VALUE}.")
+    int context;
+
+    @Option(names = "--batch-rows", defaultValue = "4", description = "Rows per pass. Default: ${DEFAULT-VALUE}.")
+    int batchRows;
+
+    @Option(names = "--accumulation", defaultValue = "1",
+            description = "Passes accumulated per optimizer step. Default: ${DEFAULT-VALUE}.")
+    int accumulation;
+
+    @Option(names = "--steps", defaultValue = "1000",
+            description = "Total optimizer steps (a continued run may extend them). Default: ${DEFAULT-VALUE}.")
+    long steps;
+
+    @Option(names = "--warmup", defaultValue = "100", description = "Warm-up steps. Default: ${DEFAULT-VALUE}.")
+    long warmup;
+
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate. Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--min-lr", defaultValue = "3e-4", description = "Final learning rate. Default: ${DEFAULT-VALUE}.")
+    double minLearningRate;
+
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "Default: ${DEFAULT-VALUE}.")
+    double weightDecay;
+
+    @Option(names = "--beta1", defaultValue = "0.9", description = "Default: ${DEFAULT-VALUE}.")
+    double beta1;
+
+    @Option(names = "--beta2", defaultValue = "0.95", description = "Default: ${DEFAULT-VALUE}.")
+    double beta2;
+
+    @Option(names = "--epsilon", defaultValue = "1e-8", description = "Default: ${DEFAULT-VALUE}.")
+    double epsilon;
+
+    @Option(names = "--clip", defaultValue = "1.0",
+            description = "Global gradient norm limit, 0 for none. Default: ${DEFAULT-VALUE}.")
+    double clip;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Initialisation and data seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--echo", defaultValue = "0.5",
+            description = "Probability that a document is trained with a span of itself repeated later in it, which "
+                    + "teaches copying from context. Default: ${DEFAULT-VALUE}.")
+    double echo;
+
+    @Option(names = "--drills", defaultValue = "0.25",
+            description = "Share of training tokens in copy drills (groups of short spans of the data, each group "
+                    + "repeated at once, so the copy sits up to about 1,000 tokens back), the quickest way to teach a "
+                    + "small model to look back. Default: ${DEFAULT-VALUE}.")
+    double drills;
+
+    @Option(names = "--log-every", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}.")
+    int logEvery;
+
+    @Option(names = "--save-every", defaultValue = "250", description = "Default: ${DEFAULT-VALUE}.")
+    int saveEvery;
+
+    @Option(names = "--eval-rows", defaultValue = "16",
+            description = "Held-out rows evaluated at each checkpoint. Default: ${DEFAULT-VALUE}.")
+    int evalRows;
+
+    @Option(names = "--announce-dir", paramLabel = "DIR",
+            description = "Announce each checkpoint as the next policy version in this checkpoints directory.")
+    Path announceDir;
+
+    @Option(names = "--run", paramLabel = "NAME", description = "Run name recorded in announcements.")
+    String run;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter console = spec.commandLine().getErr();
+        Device target = ComputeDevice.resolve(device);
+        Files.createDirectories(out);
+        TrainerState resumed = from != null && Files.exists(from.resolve(TrainerState.FILE_NAME))
+                ? TrainerState.read(from) : null;
+        TrainingSettings settings = resumed != null ? continued(resumed.settings()) : new TrainingSettings(context,
+                batchRows, accumulation, new LearningRateSchedule(learningRate, minLearningRate, warmup, steps), beta1,
+                beta2, epsilon, weightDecay, clip, seed, echo, drills, logEvery, saveEvery, evalRows);
+        Path tokenizerJson = tokenizerFile();
+        try (TrainableDecoder model = from != null ? TrainableDecoder.load(from, target)
+                        : fresh(freshConfig(tokenizerJson), target);
+                CheckpointTokenizer tokens = CheckpointTokenizer.load(tokenizerJson, false);
+                AdamW optimizer = new AdamW(model.newStepManager(), settings.beta1(), settings.beta2(),
+                        settings.epsilon(), settings.weightDecay(), settings.clipNorm());
+                TrainingLog log = new TrainingLog(out)) {
+            model.attachGradients();
+            int vocab = model.config().vocabSize();
+            List<String> problems = new ArrayList<>();
+            List<long[]> training = TrainingTexts.read(data, tokens, vocab, problems::add);
+            List<long[]> evaluation = TrainingTexts.read(heldOut, tokens, vocab, problems::add);
+            problems.stream().limit(20).forEach(p -> console.println("skipped " + p));
+            if (problems.size() > 20) {
+                console.printf("skipped %d more lines%n", problems.size() - 20);
+            }
+            long trainingTokens = training.stream().mapToLong(s -> s.length).sum();
+            console.printf("train: %d training sequences (%d tokens), %d held-out; model %s, %d layers, hidden %d, "
+                    + "vocab %d on %s%n", training.size(), trainingTokens, evaluation.size(),
+                    model.config().architecture().className(), model.config().numLayers(), model.config().hiddenSize(),
+                    vocab, target);
+            BatchPacker packer = new BatchPacker(training, settings.contextLength(), settings.seed(),
+                    settings.echoProbability(), settings.drillFraction());
+            if (resumed != null) {
+                packer.skipRows(resumed.rows());
+                restoreOptimizer(optimizer, model, resumed, console);
+                console.printf("train: continuing %s from step %d (%d tokens)%n", from, resumed.step(),
+                        resumed.tokens());
+            }
+            CheckpointAnnouncer announcer = announceDir == null ? null : new CheckpointAnnouncer(announceDir, run);
+            Trainer trainer = new Trainer(model, optimizer, packer, evaluation, settings, out, tokenizerJson,
+                    announcer, log, console);
+            TrainerState last = trainer.run(resumed);
+            if (last != null) {
+                console.printf("train: done at step %d; last checkpoint %s%n", last.step(),
+                        out.resolve(CheckpointWriter.directoryName(last.step())));
+            }
+        }
+        return 0;
+    }
+
+    private TrainableDecoder fresh(ModelConfig config, Device target) {
+        TrainableDecoder model = TrainableDecoder.initialized(config, seed, target);
+        try {
+            return seedCopying ? model.seedInductionCircuit(seed) : model;
+        } catch (IllegalArgumentException e) {
+            model.close();
+            throw new IllegalArgumentException("--seed-copying: " + e.getMessage(), e);
+        }
+    }
+
+    /** Saved settings, with the total steps extended when --steps asks for more. */
+    private TrainingSettings continued(TrainingSettings saved) {
+        LearningRateSchedule s = saved.schedule();
+        long total = Math.max(s.totalSteps(), steps);
+        return new TrainingSettings(saved.contextLength(), saved.batchRows(), saved.accumulation(),
+                new LearningRateSchedule(s.peakRate(), s.minRate(), s.warmupSteps(), total), saved.beta1(),
+                saved.beta2(), saved.epsilon(), saved.weightDecay(), saved.clipNorm(), saved.seed(),
+                saved.echoProbability(), saved.drillFraction(), saved.logEvery(), saved.saveEvery(), saved.evalRows());
+    }
+
+    private Path tokenizerFile() throws Exception {
+        if (from != null) {
+            return from.resolve(CheckpointTokenizer.FILE_NAME);
+        }
+        if (tokenizer != null) {
+            return tokenizer;
+        }
+        Path generated = out.resolve(CheckpointTokenizer.FILE_NAME);
+        ByteLevelTokenizerJson.write(generated);
+        return generated;
+    }
+
+    private ModelConfig freshConfig(Path tokenizerJson) throws Exception {
+        if (hidden % heads != 0) {
+            throw new IllegalArgumentException("--hidden " + hidden + " is not divisible by --heads " + heads);
+        }
+        return new ModelConfig(Architecture.QWEN2, TokenizerFiles.vocabularySize(tokenizerJson), hidden, intermediate,
+                layers, heads, kvHeads, hidden / heads, 1e-6, ropeTheta, true, true, false, false, maxPositions,
+                new RopeScaling.None());
+    }
+
+    /** Restores AdamW moments saved with the checkpoint; without them the moments start from zero. */
+    private void restoreOptimizer(AdamW optimizer, TrainableDecoder model, TrainerState state, PrintWriter console)
+            throws Exception {
+        Path file = from.resolve(CheckpointWriter.OPTIMIZER_FILE);
+        if (!Files.exists(file)) {
+            console.printf("train: %s has no %s; optimizer moments start from zero%n", from,
+                    CheckpointWriter.OPTIMIZER_FILE);
+            return;
+        }
+        SafetensorsFile moments = SafetensorsFile.open(file);
+        Map<String, float[]> values = new LinkedHashMap<>();
+        for (TensorEntry entry : moments.tensors().values()) {
+            FloatBuffer buffer = FloatBuffer.allocate(Math.toIntExact(entry.elementCount()));
+            moments.readFloat32(entry, 0, buffer.capacity(), buffer);
+            values.put(entry.name(), buffer.array());
+        }
+        optimizer.restore(model.parameters(), values, state.step());
+    }
+}

@@ -1,0 +1,122 @@
+package io.policylong.cli.local;
+
+import io.policylong.connectors.files.SourceLine;
+import io.policylong.pipeline.JobSettings;
+import io.policylong.pipeline.ScreeningJobMain;
+import io.policylong.pipeline.ScreeningTopology;
+import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.operators.PipelineProgress;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Runs the screening job in a local Flink mini cluster inside this JVM (RocksDB state, exactly-once
+ * checkpoints, web UI, a console summary of the metrics): the same dataflow a cluster runs from the job jar
+ * ({@link ScreeningTopology}), with local defaults for what the configuration leaves out (parallelism 1, a
+ * checkpoint every 10 s). Optionally stops itself once it is idle.
+ */
+public final class EmbeddedRunner {
+    private static final int DEFAULT_PARALLELISM = 1;
+    private static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+
+    private final PipelineConfig config;
+    private final PrintWriter console;
+    private UnaryOperator<DataStream<SourceLine>> inputTap = lines -> lines;
+    private String savepoint;
+
+    /** @param config a configuration whose locations are resolved to URIs */
+    public EmbeddedRunner(PipelineConfig config, PrintWriter console) {
+        this.config = withLocalDefaults(config);
+        this.console = console;
+    }
+
+    private static PipelineConfig withLocalDefaults(PipelineConfig config) {
+        PipelineConfig.Runtime r = config.runtime();
+        if (r.checkpointDirectory() == null) {
+            throw new IllegalArgumentException("runtime.checkpoint-dir is required to run locally (Flink checkpoints "
+                    + "and savepoints go there)");
+        }
+        PipelineConfig.Runtime runtime = new PipelineConfig.Runtime(
+                r.parallelism() == null ? DEFAULT_PARALLELISM : r.parallelism(),
+                r.checkpointInterval() == null ? DEFAULT_CHECKPOINT_INTERVAL : r.checkpointInterval(),
+                r.checkpointDirectory(), r.webUiPort(), r.summaryInterval(), r.cacheDirectory());
+        return new PipelineConfig(config.input(), config.policy(), config.retrieval(), config.screening(),
+                config.assembly(), config.rescreen(), config.scoring(), config.output(), runtime, config.kafka());
+    }
+
+    /** Starts the job from a savepoint or retained checkpoint instead of empty state (null: empty). */
+    public EmbeddedRunner restoringFrom(String savepoint) {
+        this.savepoint = savepoint;
+        return this;
+    }
+
+    /** Inserts a transformation between the document source and the job (tests inject faults here). */
+    public EmbeddedRunner withInputTap(UnaryOperator<DataStream<SourceLine>> tap) {
+        this.inputTap = tap;
+        return this;
+    }
+
+    /** The Flink configuration of the local cluster: the job's settings, the web UI and the summary reporter. */
+    public Configuration flinkConfiguration() {
+        Configuration conf = JobSettings.of(config);
+        conf.set(RestOptions.BIND_PORT, config.runtime().webUiPort() + "-" + (config.runtime().webUiPort() + 20));
+        conf.setString("metrics.reporter.summary.factory.class", SummaryReporterFactory.class.getName());
+        conf.setString("metrics.reporter.summary.interval", config.runtime().summaryInterval().toMillis() + " ms");
+        if (savepoint != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
+        return conf;
+    }
+
+    /**
+     * Starts the job. With {@code untilIdle}, waits until every document has been screened under the newest
+     * version and nothing changed for that long, then stops the job with a final savepoint (which commits the
+     * last samples); without it, returns the running job.
+     */
+    public JobClient run(Duration untilIdle) throws Exception {
+        return run(StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConfiguration()), untilIdle);
+    }
+
+    /** Runs the job on a given environment (a test cluster, for example); see {@link #run(Duration)}. */
+    public JobClient run(StreamExecutionEnvironment env, Duration untilIdle) throws Exception {
+        PipelineProgress.reset();
+        env.configure(JobSettings.of(config));
+        String destinations = ScreeningTopology.build(env, config, inputTap);
+        JobClient client = env.executeAsync(ScreeningJobMain.JOB_NAME);
+        console.printf("run: job %s started; %s, Flink checkpoints -> %s; web UI on http://localhost:%d (or the "
+                + "next free port)%n", client.getJobID(), destinations,
+                config.runtime().checkpointDirectory(),
+                config.runtime().webUiPort());
+        console.flush();
+        if (untilIdle == null) {
+            return client;
+        }
+        PipelineProgress.waitUntilIdle(client, untilIdle);
+        String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL).get();
+        PipelineProgress.Snapshot s = PipelineProgress.snapshot();
+        console.printf("run: idle for %s: %d documents, all screened under the newest version %d (%d screenings "
+                + "committed); stopped with savepoint %s%n", untilIdle, s.documents(), s.latestVersion(), s.committed(),
+                savepoint);
+        PipelineProgress.Throughput t = PipelineProgress.throughput();
+        console.printf(java.util.Locale.ROOT, "run: %d screenings committed in %.1f s (%.2f per second): %d document "
+                + "tokens scored (%.0f per second), %d tokens through the model in all (%.0f per second), %d "
+                + "positives%s%n", t.screenings(), t.seconds(), t.screenings() / Math.max(t.seconds(), 1e-9),
+                t.documentTokens(), t.documentTokens() / Math.max(t.seconds(), 1e-9), t.forwardTokens(),
+                t.forwardTokens() / Math.max(t.seconds(), 1e-9), t.positives(), t.positives() == 0 ? ""
+                        : String.format(java.util.Locale.ROOT, " (%d model tokens per positive)",
+                                t.forwardTokens() / t.positives()));
+        PipelineProgress.versionLatencies().forEach((version, latency) -> console.printf("run: version %d: first "
+                + "screening committed %.1f s after its announcement%n", version, latency.toMillis() / 1000.0));
+        console.flush();
+        return client;
+    }
+
+}
