@@ -12,6 +12,8 @@ import io.policylong.pipeline.operators.DocumentValidation;
 import io.policylong.pipeline.operators.EntropyStage;
 import io.policylong.pipeline.operators.PolicyParsing;
 import io.policylong.pipeline.operators.PolicyRecordParsing;
+import io.policylong.pipeline.operators.PolicyValidation;
+import io.policylong.pipeline.operators.PolicyVerdicts;
 import io.policylong.pipeline.operators.RescreenPacer;
 import io.policylong.pipeline.operators.RetrievalStage;
 import io.policylong.pipeline.operators.SampleStage;
@@ -40,8 +42,9 @@ import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
  *
  * <pre>
  * lines -> validate -> keyBy(doc id) -+-> scheduler (RocksDB: documents; broadcast: policy) -> pacer
- * descriptors -> parse -> broadcast --+
+ * descriptors, policy records -> parse -> [async, p=1] validate checkpoint -> verdicts -> broadcast -+
  *   -> [async] entropy -> anchors + retrieval -> [async] verification -> classify + assemble -> samples
+ *                                                                      (broadcast: newest version) -+
  * every stage -> dead letters
  * </pre>
  */
@@ -81,11 +84,16 @@ public final class ScreeningJob {
             parsers.add(policyRecords.process(new PolicyRecordParsing())
                     .name("parse policy records").uid("parse-policy-records").setParallelism(1));
         }
-        DataStream<PolicyUpdate> updates = parsers.get(0);
+        DataStream<PolicyUpdate> announced = parsers.get(0);
         for (int i = 1; i < parsers.size(); i++) {
-            updates = updates.union(parsers.get(i));
+            announced = announced.union(parsers.get(i));
         }
-        BroadcastStream<PolicyUpdate> policy = updates.broadcast(ScreeningScheduler.POLICY);
+        // Validated once, in order, off the task thread; every scheduler subtask then sees the same updates.
+        SingleOutputStreamOperator<PolicyUpdate> validated = AsyncDataStream.orderedWait(announced,
+                new PolicyValidation(config), config.policy().validationTimeout().toMillis(), TimeUnit.MILLISECONDS,
+                4).name("validate policies").uid("validate-policies").setParallelism(1)
+                .process(new PolicyVerdicts()).name("policy verdicts").uid("policy-verdicts").setParallelism(1);
+        BroadcastStream<PolicyUpdate> policy = validated.broadcast(ScreeningScheduler.POLICY, SampleStage.NEWEST);
         SingleOutputStreamOperator<ScreeningTask> scheduled = documents
                 .keyBy(Document::id)
                 .connect(policy)
@@ -111,12 +119,14 @@ public final class ScreeningJob {
                 new VerificationStage(config), scoring.timeout().toMillis(), TimeUnit.MILLISECONDS,
                 scoring.capacity()).name("verification").uid("verification");
         SingleOutputStreamOperator<TrainingSample> samples = verified
+                .connect(policy)
                 .process(new SampleStage(config))
                 .name("classify and assemble").uid("samples");
         DataStream<DeadLetter> deadLetters = documents.getSideOutput(DeadLetters.TAG);
         for (SingleOutputStreamOperator<PolicyUpdate> parser : parsers) {
             deadLetters = deadLetters.union(parser.getSideOutput(DeadLetters.TAG));
         }
+        deadLetters = deadLetters.union(validated.getSideOutput(DeadLetters.TAG));
         deadLetters = deadLetters.union(
                 scheduled.getSideOutput(DeadLetters.TAG),
                 retrieved.getSideOutput(DeadLetters.TAG),

@@ -42,6 +42,19 @@ public final class CheckpointDigest {
         return HexFormat.of().formatHex(digest.digest());
     }
 
+    /**
+     * Checks that a checkpoint directory's weights have the announced digest.
+     *
+     * @throws InvalidCheckpointException naming the directory and both digests when they differ
+     */
+    public static void verify(Path directory, String expectedSha256) throws IOException {
+        String actual = weightsSha256(directory);
+        if (!actual.equals(expectedSha256)) {
+            throw new InvalidCheckpointException(directory + ": weights sha256 is " + actual + ", not the announced "
+                    + expectedSha256);
+        }
+    }
+
     private static List<Path> weightFiles(Path directory) throws IOException {
         Path index = directory.resolve(SafetensorsCheckpoint.INDEX_FILE);
         if (Files.isRegularFile(index)) {

@@ -50,11 +50,7 @@ public final class CheckpointValidator {
             }
         }
         if (expectedSha256 != null) {
-            String actual = CheckpointDigest.weightsSha256(directory);
-            if (!actual.equals(expectedSha256)) {
-                throw new InvalidCheckpointException(directory + ": weights sha256 is " + actual + ", not the announced "
-                        + expectedSha256);
-            }
+            CheckpointDigest.verify(directory, expectedSha256);
         }
         return config;
     }

@@ -7,6 +7,7 @@ import io.policylong.model.scoring.ScoreResult;
 import io.policylong.model.tokenizer.TokenizedText;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.scoring.ScoringService;
+import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.screening.ScoringWindows;
 import io.policylong.pipeline.tasks.ScoredDocument;
 import io.policylong.pipeline.tasks.ScreeningTask;
@@ -39,7 +40,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     @Override
     public void open(OpenContext context) {
-        service = ScoringService.acquire(config.scoring(), config.policy().residentVersions());
+        service = ScoringService.acquire(config);
         scoredTokens = getRuntimeContext().getMetricGroup().counter("entropyTokensScored");
     }
 
@@ -73,7 +74,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
         });
     }
 
-    private CompletableFuture<ScoredDocument> score(ScreeningTask task, CheckpointRegistry.Lease lease)
+    private CompletableFuture<ScoredDocument> score(ScreeningTask task, CheckpointRegistry<PolicyRef>.Lease lease)
             throws InterruptedException {
         TokenizedText tokenized = lease.checkpoint().tokenizer().encode(task.document().text(), false);
         long[] ids = tokenized.ids();

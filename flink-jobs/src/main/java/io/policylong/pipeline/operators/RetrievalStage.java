@@ -5,6 +5,7 @@ import io.policylong.records.DeadLetter;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.retrieval.ChunkHit;
 import io.policylong.pipeline.retrieval.ChunkIndex;
+import io.policylong.pipeline.staging.LocalStaging;
 import io.policylong.pipeline.screening.AnchorQuery;
 import io.policylong.pipeline.screening.AnchorSelector;
 import io.policylong.pipeline.screening.Candidate;
@@ -12,7 +13,6 @@ import io.policylong.pipeline.screening.NearDuplicates;
 import io.policylong.pipeline.screening.QueryPlanner;
 import io.policylong.pipeline.tasks.RetrievedDocument;
 import io.policylong.pipeline.tasks.ScoredDocument;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -54,7 +54,9 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
 
     @Override
     public void open(OpenContext context) throws Exception {
-        index = ChunkIndex.open(io.policylong.pipeline.config.Locations.localPath(config.retrieval().index()));
+        // A remote index is copied once into this TaskManager's cache; a local one is opened in place.
+        index = ChunkIndex.open(LocalStaging.forCache(config.runtime().cacheDirectory(),
+                config.policy().residentVersions() + 2).index(config.retrieval().index()));
         PipelineConfig.Screening s = config.screening();
         anchors = new AnchorSelector(s.alpha(), s.maxAnchors(), s.skipFirst());
         planner = new QueryPlanner(config.retrieval().queryHalfWindow());

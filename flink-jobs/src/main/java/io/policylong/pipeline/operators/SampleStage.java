@@ -7,6 +7,7 @@ import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.scoring.ScoringService;
+import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.screening.ContextClassifier;
 import io.policylong.pipeline.screening.SampleAssembler;
 import io.policylong.pipeline.screening.VerifiedContext;
@@ -16,7 +17,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import io.policylong.records.PolicyUpdate;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -27,10 +36,24 @@ import org.apache.flink.util.Collector;
  * Classification and assembly: splits verified contexts into positives and hard negatives, assembles the
  * training sample (or counts it as dropped when it cannot reach the minimum fill), adds the token ids of the
  * whole sample when configured, and keeps the screening metrics (positives, hard negatives, the distribution
- * of dI in thousandths, samples written and dropped, staleness of emitted samples in versions).
+ * of dI in thousandths, samples written and dropped, staleness of emitted samples in versions: the newest
+ * accepted version, from the policy broadcast, minus the sample's). Its outcomes reach the embedded runner's
+ * progress once their checkpoint completes, like {@link ScreeningOutcomeFunction}'s.
  */
-public final class SampleStage extends ScreeningOutcomeFunction<VerifiedDocument, TrainingSample> {
+public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument, PolicyUpdate, TrainingSample>
+        implements CheckpointedFunction, CheckpointListener {
     private static final long serialVersionUID = 1L;
+    private static final String NEWEST_KEY = "newest";
+
+    /**
+     * The broadcast state: the newest policy version accepted, against which the staleness of each emitted
+     * sample is measured (every subtask sees the same accepted updates, so staleness does not depend on where a
+     * sample is assembled).
+     */
+    public static final MapStateDescriptor<String, Long> NEWEST = new MapStateDescriptor<>("newest-version",
+            Types.STRING, Types.LONG);
+
+    private transient CommittedScreenings committed;
 
     private final PipelineConfig config;
     private transient ContextClassifier classifier;
@@ -51,7 +74,7 @@ public final class SampleStage extends ScreeningOutcomeFunction<VerifiedDocument
     public void open(OpenContext context) {
         classifier = new ContextClassifier(config.screening().epsilon(), config.screening().epsilonNeg());
         if (config.assembly().inputIds()) {
-            service = ScoringService.acquire(config.scoring(), config.policy().residentVersions());
+            service = ScoringService.acquire(config);
         }
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         positives = metrics.counter("positives");
@@ -71,7 +94,17 @@ public final class SampleStage extends ScreeningOutcomeFunction<VerifiedDocument
     }
 
     @Override
-    public void processElement(VerifiedDocument verified, Context ctx, Collector<TrainingSample> out) throws Exception {
+    public void processBroadcastElement(PolicyUpdate update, Context ctx, Collector<TrainingSample> out)
+            throws Exception {
+        Long newest = ctx.getBroadcastState(NEWEST).get(NEWEST_KEY);
+        if (newest == null || update.version() > newest) {
+            ctx.getBroadcastState(NEWEST).put(NEWEST_KEY, update.version());
+        }
+    }
+
+    @Override
+    public void processElement(VerifiedDocument verified, ReadOnlyContext ctx, Collector<TrainingSample> out)
+            throws Exception {
         RetrievedDocument retrieved = verified.retrieved();
         String id = retrieved.scored().task().document().id();
         long version = retrieved.scored().task().policy().version();
@@ -103,21 +136,38 @@ public final class SampleStage extends ScreeningOutcomeFunction<VerifiedDocument
             }
             TrainingSample result = a.inputIds() ? withInputIds(sample.get(), retrieved) : sample.get();
             written.inc();
-            staleness.update(Math.max(0, PipelineProgress.latestVersion() - version));
+            Long newest = ctx.getBroadcastState(NEWEST).get(NEWEST_KEY);
+            staleness.update(newest == null ? 0 : Math.max(0, newest - version));
             out.collect(result);
         } finally {
-            finished(id, version);
+            committed.finished(id, version);
         }
     }
 
-    private CheckpointRegistry.Lease lease(RetrievedDocument retrieved) throws Exception {
+    @Override
+    public void initializeState(FunctionInitializationContext context) {
+        // Nothing to restore: uncommitted screenings are replayed after a restart.
+        committed = new CommittedScreenings();
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) {
+        committed.barrier(context.getCheckpointId());
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        committed.committed(checkpointId);
+    }
+
+    private CheckpointRegistry<PolicyRef>.Lease lease(RetrievedDocument retrieved) throws Exception {
         return service.lease(retrieved.scored().task().policy()).get(config.scoring().timeout().toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
     /** The sample's token ids: each segment tokenized on its own (no special tokens), joined by the separator. */
     private TrainingSample withInputIds(TrainingSample sample, RetrievedDocument retrieved) throws Exception {
-        try (CheckpointRegistry.Lease lease = lease(retrieved)) {
+        try (CheckpointRegistry<PolicyRef>.Lease lease = lease(retrieved)) {
             CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
             long[] separator = tokenizer.encodeIds(sample.separator(), false);
             List<long[]> parts = new ArrayList<>();

@@ -3,7 +3,6 @@ package io.policylong.pipeline.operators;
 import io.policylong.records.DeadLetter;
 import io.policylong.records.Document;
 import io.policylong.records.PolicyUpdate;
-import io.policylong.policy.CheckpointValidator;
 import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.tasks.ScreeningTask;
 import io.policylong.pipeline.tasks.StoredDocument;
@@ -23,9 +22,10 @@ import org.apache.flink.util.Collector;
 /**
  * Decides what to screen under which policy. Documents are kept in keyed state (RocksDB) by id; the current
  * policy lives in broadcast state. A document is screened under the current version when it arrives (or when
- * the first policy arrives, if none had yet). A policy update is accepted only if its version is newer than
- * the current one and its checkpoint validates (configuration, tokenizer, tensor shapes, sha256); otherwise
- * it goes to the dead letters and the current policy stays. Accepting a version sends every stored document
+ * the first policy arrives, if none had yet). Updates arrive already validated ({@link PolicyValidation}, once,
+ * upstream), in the same order on every subtask; one is accepted only if its version is newer than the current
+ * one (a deterministic check, so all subtasks agree), otherwise it goes to the dead letters and the current
+ * policy stays. Accepting a version sends every stored document
  * that was screened under an older version to re-screening (the pacer downstream spreads those out).
  */
 public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<String, Document, PolicyUpdate,
@@ -80,12 +80,6 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
         if (current != null && update.version() <= current.version()) {
             reject(ctx, update, "version " + update.version() + " is not newer than the current version "
                     + current.version() + " (versions only move forward)");
-            return;
-        }
-        try {
-            CheckpointValidator.validate(update.checkpointDirectory(), update.sha256());
-        } catch (Exception e) {
-            reject(ctx, update, "checkpoint rejected: " + e.getMessage());
             return;
         }
         PolicyRef policy = PolicyRef.of(update);

@@ -9,6 +9,7 @@ import io.policylong.model.scoring.ScoreResult;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.scoring.ScoringService;
+import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.screening.Candidate;
 import io.policylong.pipeline.screening.InformationGain;
 import io.policylong.pipeline.screening.VerifiedContext;
@@ -45,7 +46,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     @Override
     public void open(OpenContext context) {
-        service = ScoringService.acquire(config.scoring(), config.policy().residentVersions());
+        service = ScoringService.acquire(config);
         verified = getRuntimeContext().getMetricGroup().counter("candidatesVerified");
         verifiedTokens = getRuntimeContext().getMetricGroup().counter("verificationTokensScored");
     }
@@ -86,7 +87,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
     private record Request(int candidate, List<Anchor> anchors, int offset, CompletableFuture<ScoreResult> future) {
     }
 
-    private CompletableFuture<VerifiedDocument> verify(RetrievedDocument document, CheckpointRegistry.Lease lease)
+    private CompletableFuture<VerifiedDocument> verify(RetrievedDocument document, CheckpointRegistry<PolicyRef>.Lease lease)
             throws InterruptedException {
         CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
         MicroBatcher batcher = lease.checkpoint().batcher(config.scoring().batching());

@@ -1,10 +1,10 @@
 package io.policylong.pipeline.scoring;
 
-import io.policylong.records.PolicyUpdate;
 import io.policylong.model.runtime.ComputeDevice;
 import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.model.scoring.LoadedCheckpoint;
 import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.staging.LocalStaging;
 import io.policylong.pipeline.tasks.PolicyRef;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,18 +15,21 @@ import java.util.concurrent.Executors;
 /**
  * The in-process scorer of one TaskManager, shared by every parallel operator instance in the JVM: one
  * checkpoint registry (policy versions loaded on demand, the newest kept resident) and one micro-batcher per
- * loaded version, so requests from all operators are batched together. Operators {@link #acquire} it in
- * {@code open} and {@link #release} it in {@code close}; it shuts down with the last one.
+ * loaded version, so requests from all operators are batched together. A version is loaded from its local
+ * staging: a remote checkpoint is copied into the TaskManager's cache once, and the weights loaded are checked
+ * against the announced sha256 first. Operators {@link #acquire} it in {@code open} and {@link #release} it in
+ * {@code close}; it shuts down with the last one. Sharing is an optimisation only: every request names its
+ * version, so nothing depends on which operator loaded what.
  */
 public final class ScoringService {
     private static final Map<Key, ScoringService> SERVICES = new HashMap<>();
 
-    private record Key(PipelineConfig.Scoring scoring, int residentVersions) {
+    private record Key(PipelineConfig.Scoring scoring, int residentVersions, String cacheDirectory) {
     }
 
     private final Key key;
     private final ExecutorService loader;
-    private final CheckpointRegistry registry;
+    private final CheckpointRegistry<PolicyRef> registry;
     private int references;
 
     private ScoringService(Key key) {
@@ -37,13 +40,17 @@ public final class ScoringService {
             return t;
         });
         PipelineConfig.Scoring s = key.scoring();
-        this.registry = new CheckpointRegistry(key.residentVersions(), (version, directory) -> LoadedCheckpoint.load(
-                directory, ComputeDevice.resolve(s.device()), s.chunks(), s.maxBatchTokens()), loader);
+        LocalStaging staging = LocalStaging.forCache(key.cacheDirectory(), key.residentVersions() + 2);
+        this.registry = new CheckpointRegistry<>(key.residentVersions(), (version, policy) -> LoadedCheckpoint.load(
+                staging.checkpoint(version, policy.uri(), policy.sha256()), ComputeDevice.resolve(s.device()),
+                s.chunks(), s.maxBatchTokens()), loader);
     }
 
-    /** The service for these settings in this JVM, created on first use. */
-    public static synchronized ScoringService acquire(PipelineConfig.Scoring scoring, int residentVersions) {
-        ScoringService service = SERVICES.computeIfAbsent(new Key(scoring, residentVersions), ScoringService::new);
+    /** The service for this job's settings in this JVM, created on first use. */
+    public static synchronized ScoringService acquire(PipelineConfig config) {
+        EngineSettings.applyDefaults();
+        ScoringService service = SERVICES.computeIfAbsent(new Key(config.scoring(),
+                config.policy().residentVersions(), config.runtime().cacheDirectory()), ScoringService::new);
         service.references++;
         return service;
     }
@@ -61,9 +68,8 @@ public final class ScoringService {
     }
 
     /** A lease on the checkpoint of a policy, loading it if needed. */
-    public CompletableFuture<CheckpointRegistry.Lease> lease(PolicyRef policy) {
-        PolicyUpdate update = new PolicyUpdate(policy.version(), policy.uri(), policy.sha256(), null, null, null);
-        return registry.acquire(policy.version(), update.checkpointDirectory());
+    public CompletableFuture<CheckpointRegistry<PolicyRef>.Lease> lease(PolicyRef policy) {
+        return registry.acquire(policy.version(), policy);
     }
 
     /** The batching settings of the loaded checkpoints. */

@@ -97,7 +97,8 @@ class StageOperatorsTest {
                 "scoring: {device: cpu, max-delay: 2ms}",
                 "output: {samples: " + dir.resolve("samples") + ", dead-letters: " + dir.resolve("dead") + "}",
                 "runtime: {checkpoint-dir: " + dir.resolve("flink") + "}");
-        config = PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test");
+        config = PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test")
+                .withAbsoluteLocations("test");
         model = LoadedCheckpoint.load(checkpoint, Device.cpu(), ChunkSettings.DEFAULT, 1 << 16);
     }
 
@@ -267,7 +268,9 @@ class StageOperatorsTest {
         VerifiedDocument verified = new VerifiedDocument(retrieved, List.of(
                 new VerifiedContext(good, 32, List.of(new AnchorGain(20, 2.0f, 0.5f, 0.75f, 0))),
                 new VerifiedContext(weak, 20, List.of(new AnchorGain(20, 2.0f, 2.2f, -0.1f, 0)))), 2, null);
-        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new SampleStage(config))) {
+        try (var h = ProcessFunctionTestHarnesses.forBroadcastProcessFunction(new SampleStage(config),
+                SampleStage.NEWEST)) {
+            h.processBroadcastElement(new PolicyUpdate(0, checkpoint.toUri().toString(), null, null, null, null), 0);
             h.processElement(verified, 0);
             h.processElement(VerifiedDocument.failed(new RetrievedDocument(scoredWithSpike("failed", text, 20),
                     anchors, List.of()), "verification timed out"), 0);

@@ -18,30 +18,30 @@ import java.util.concurrent.Executor;
  * request tries again); versions already loaded are not touched. A caller that cancels or times out its
  * request releases its claim on the version.
  */
-public final class CheckpointRegistry implements AutoCloseable {
+public final class CheckpointRegistry<S> implements AutoCloseable {
 
-    /** Loads one checkpoint version from its directory. */
+    /** Loads one checkpoint version from its source (a directory, or a description of where it is). */
     @FunctionalInterface
-    public interface Loader {
-        LoadedCheckpoint load(long version, Path directory) throws Exception;
+    public interface Loader<S> {
+        LoadedCheckpoint load(long version, S source) throws Exception;
     }
 
     private final int maxResident;
-    private final Loader loader;
+    private final Loader<S> loader;
     private final Executor executor;
-    private final Map<Long, Entry> entries = new TreeMap<>();
+    private final Map<Long, Entry<S>> entries = new TreeMap<>();
     private boolean closed;
 
-    private static final class Entry {
+    private static final class Entry<S> {
         final long version;
-        final Path directory;
+        final S source;
         final CompletableFuture<LoadedCheckpoint> loading = new CompletableFuture<>();
         LoadedCheckpoint checkpoint;
         int leases;
 
-        Entry(long version, Path directory) {
+        Entry(long version, S source) {
             this.version = version;
-            this.directory = directory;
+            this.source = source;
         }
     }
 
@@ -56,10 +56,10 @@ public final class CheckpointRegistry implements AutoCloseable {
 
     /** A hold on a loaded version; close it when the request is done. */
     public final class Lease implements AutoCloseable {
-        private final Entry entry;
+        private final Entry<S> entry;
         private boolean released;
 
-        private Lease(Entry entry) {
+        private Lease(Entry<S> entry) {
             this.entry = entry;
         }
 
@@ -91,7 +91,7 @@ public final class CheckpointRegistry implements AutoCloseable {
      * @param loader what loads a version
      * @param executor where loads run
      */
-    public CheckpointRegistry(int maxResident, Loader loader, Executor executor) {
+    public CheckpointRegistry(int maxResident, Loader<S> loader, Executor executor) {
         if (maxResident < 1) {
             throw new IllegalArgumentException("maxResident must be at least 1");
         }
@@ -101,25 +101,26 @@ public final class CheckpointRegistry implements AutoCloseable {
     }
 
     /**
-     * A lease on a version, loading it from {@code directory} if it is not resident. The future fails with
-     * the loader's error if the load fails, or with an IllegalArgumentException if the version is already
-     * known under another directory.
+     * A lease on a version, loading it from {@code source} if it is not resident. The future fails with the
+     * loader's error if the load fails, or with an IllegalArgumentException if the version is already known
+     * under another source.
      */
-    public CompletableFuture<Lease> acquire(long version, Path directory) {
-        Path normalized = directory.toAbsolutePath().normalize();
-        Entry entry;
+    @SuppressWarnings("unchecked") // a Path source is normalized into a Path
+    public CompletableFuture<Lease> acquire(long version, S source) {
+        S normalized = source instanceof Path p ? (S) p.toAbsolutePath().normalize() : source;
+        Entry<S> entry;
         boolean start = false;
         synchronized (this) {
             if (closed) {
                 return CompletableFuture.failedFuture(new IllegalStateException("the checkpoint registry is closed"));
             }
             entry = entries.get(version);
-            if (entry != null && !entry.directory.equals(normalized)) {
+            if (entry != null && !entry.source.equals(normalized)) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException("policy version " + version
-                        + " is already loaded from " + entry.directory + ", not " + normalized));
+                        + " is already loaded from " + entry.source + ", not " + normalized));
             }
             if (entry == null) {
-                entry = new Entry(version, normalized);
+                entry = new Entry<>(version, normalized);
                 entries.put(version, entry);
                 start = true;
             }
@@ -131,14 +132,14 @@ public final class CheckpointRegistry implements AutoCloseable {
             }
         }
         if (start) {
-            Entry loadingEntry = entry;
+            Entry<S> loadingEntry = entry;
             try {
                 executor.execute(() -> load(loadingEntry));
             } catch (RuntimeException e) {
                 fail(loadingEntry, e);
             }
         }
-        Entry waiting = entry;
+        Entry<S> waiting = entry;
         CompletableFuture<Lease> result = new CompletableFuture<>();
         entry.loading.whenComplete((checkpoint, error) -> {
             if (error != null) {
@@ -153,18 +154,18 @@ public final class CheckpointRegistry implements AutoCloseable {
         return result;
     }
 
-    private void fail(Entry entry, Throwable cause) {
+    private void fail(Entry<S> entry, Throwable cause) {
         synchronized (this) {
             entries.remove(entry.version, entry);
         }
         entry.loading.completeExceptionally(new LoadFailedException("policy version " + entry.version + " ("
-                + entry.directory + ") failed to load: " + cause.getMessage(), cause));
+                + entry.source + ") failed to load: " + cause.getMessage(), cause));
     }
 
-    private void load(Entry entry) {
+    private void load(Entry<S> entry) {
         LoadedCheckpoint checkpoint;
         try {
-            checkpoint = loader.load(entry.version, entry.directory);
+            checkpoint = loader.load(entry.version, entry.source);
         } catch (Exception | Error e) {
             fail(entry, e);
             return;
@@ -190,7 +191,7 @@ public final class CheckpointRegistry implements AutoCloseable {
         List<LoadedCheckpoint> toClose = new ArrayList<>();
         synchronized (this) {
             TreeSet<Long> loaded = new TreeSet<>();
-            for (Entry e : entries.values()) {
+            for (Entry<S> e : entries.values()) {
                 if (e.checkpoint != null) {
                     loaded.add(e.version);
                 }
@@ -202,7 +203,7 @@ public final class CheckpointRegistry implements AutoCloseable {
                 if (candidates-- <= 0) {
                     break;
                 }
-                Entry e = entries.get(version);
+                Entry<S> e = entries.get(version);
                 if (e.leases == 0) {
                     entries.remove(version);
                     toClose.add(e.checkpoint);

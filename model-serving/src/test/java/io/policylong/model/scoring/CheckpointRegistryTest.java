@@ -49,8 +49,8 @@ class CheckpointRegistryTest {
         executor.shutdownNow();
     }
 
-    private CheckpointRegistry registry(int maxResident, CountDownLatch gate) {
-        return new CheckpointRegistry(maxResident, (version, directory) -> {
+    private CheckpointRegistry<Path> registry(int maxResident, CountDownLatch gate) {
+        return new CheckpointRegistry<Path>(maxResident, (version, directory) -> {
             if (gate != null) {
                 gate.await();
             }
@@ -62,13 +62,13 @@ class CheckpointRegistryTest {
     @Test
     void concurrentRequestsShareOneLoad() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
-        try (CheckpointRegistry registry = registry(2, gate)) {
-            CompletableFuture<CheckpointRegistry.Lease> a = registry.acquire(1, dir.resolve("v1"));
-            CompletableFuture<CheckpointRegistry.Lease> b = registry.acquire(1, dir.resolve("v1"));
+        try (CheckpointRegistry<Path> registry = registry(2, gate)) {
+            CompletableFuture<CheckpointRegistry<Path>.Lease> a = registry.acquire(1, dir.resolve("v1"));
+            CompletableFuture<CheckpointRegistry<Path>.Lease> b = registry.acquire(1, dir.resolve("v1"));
             assertTrue(!a.isDone() && !b.isDone(), "both wait for the load in progress");
             gate.countDown();
-            try (CheckpointRegistry.Lease la = a.get(30, TimeUnit.SECONDS);
-                    CheckpointRegistry.Lease lb = b.get(30, TimeUnit.SECONDS)) {
+            try (CheckpointRegistry<Path>.Lease la = a.get(30, TimeUnit.SECONDS);
+                    CheckpointRegistry<Path>.Lease lb = b.get(30, TimeUnit.SECONDS)) {
                 assertSame(la.checkpoint(), lb.checkpoint());
                 assertEquals(1, la.version());
             }
@@ -79,7 +79,7 @@ class CheckpointRegistryTest {
 
     @Test
     void keepsTheNewestVersionsAndFreesOldOnes() throws Exception {
-        try (CheckpointRegistry registry = registry(2, null)) {
+        try (CheckpointRegistry<Path> registry = registry(2, null)) {
             for (long v = 1; v <= 3; v++) {
                 registry.acquire(v, dir.resolve("v" + v)).get(30, TimeUnit.SECONDS).close();
             }
@@ -92,8 +92,8 @@ class CheckpointRegistryTest {
 
     @Test
     void aLeasedVersionIsNotFreedUntilReleased() throws Exception {
-        try (CheckpointRegistry registry = registry(1, null)) {
-            CheckpointRegistry.Lease old = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
+        try (CheckpointRegistry<Path> registry = registry(1, null)) {
+            CheckpointRegistry<Path>.Lease old = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
             registry.acquire(2, dir.resolve("v2")).get(30, TimeUnit.SECONDS).close();
             assertEquals(List.of(1L, 2L), registry.residentVersions());
             // Still usable while leased.
@@ -107,7 +107,7 @@ class CheckpointRegistryTest {
 
     @Test
     void aFailedLoadLeavesLoadedVersionsAndIsRetried() throws Exception {
-        try (CheckpointRegistry registry = registry(3, null)) {
+        try (CheckpointRegistry<Path> registry = registry(3, null)) {
             registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS).close();
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> registry.acquire(2, dir.resolve("broken")).get(30, TimeUnit.SECONDS));
@@ -123,7 +123,7 @@ class CheckpointRegistryTest {
 
     @Test
     void aVersionCannotChangeItsDirectory() throws Exception {
-        try (CheckpointRegistry registry = registry(2, null)) {
+        try (CheckpointRegistry<Path> registry = registry(2, null)) {
             registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS).close();
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> registry.acquire(1, dir.resolve("v2")).get(30, TimeUnit.SECONDS));
@@ -134,8 +134,8 @@ class CheckpointRegistryTest {
     @Test
     void aCallerThatGivesUpReleasesItsClaim() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
-        try (CheckpointRegistry registry = registry(1, gate)) {
-            CompletableFuture<CheckpointRegistry.Lease> abandoned = registry.acquire(1, dir.resolve("v1"));
+        try (CheckpointRegistry<Path> registry = registry(1, gate)) {
+            CompletableFuture<CheckpointRegistry<Path>.Lease> abandoned = registry.acquire(1, dir.resolve("v1"));
             abandoned.cancel(false);
             gate.countDown();
             registry.acquire(2, dir.resolve("v2")).get(30, TimeUnit.SECONDS).close();
@@ -148,7 +148,7 @@ class CheckpointRegistryTest {
     void aRejectedLoadFailsAndCanBeRetried() throws Exception {
         ExecutorService stopped = Executors.newSingleThreadExecutor();
         stopped.shutdown();
-        try (CheckpointRegistry registry = new CheckpointRegistry(2,
+        try (CheckpointRegistry<Path> registry = new CheckpointRegistry<Path>(2,
                 (v, d) -> LoadedCheckpoint.load(d, Device.cpu(), ChunkSettings.DEFAULT, 4096), stopped)) {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> registry.acquire(1, dir.resolve("v1")).get(10, TimeUnit.SECONDS));
@@ -160,8 +160,8 @@ class CheckpointRegistryTest {
 
     @Test
     void closingKeepsLeasedVersionsUntilReleased() throws Exception {
-        CheckpointRegistry registry = registry(2, null);
-        CheckpointRegistry.Lease held = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
+        CheckpointRegistry<Path> registry = registry(2, null);
+        CheckpointRegistry<Path>.Lease held = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
         registry.acquire(2, dir.resolve("v2")).get(30, TimeUnit.SECONDS).close();
         registry.close();
         assertEquals(List.of(1L), registry.residentVersions(), "the unleased version is freed at once");
@@ -175,9 +175,9 @@ class CheckpointRegistryTest {
 
     @Test
     void differentVersionsScoreDifferently() throws Exception {
-        try (CheckpointRegistry registry = registry(2, null);
-                CheckpointRegistry.Lease one = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
-                CheckpointRegistry.Lease four = registry.acquire(4, dir.resolve("v4")).get(30, TimeUnit.SECONDS)) {
+        try (CheckpointRegistry<Path> registry = registry(2, null);
+                CheckpointRegistry<Path>.Lease one = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
+                CheckpointRegistry<Path>.Lease four = registry.acquire(4, dir.resolve("v4")).get(30, TimeUnit.SECONDS)) {
             ScoreRequest request = ScoreRequest.allPositions(new long[] {5, 9, 2, 7});
             float a = one.checkpoint().scorer().score(List.of(request)).get(0).entropy()[2];
             float b = four.checkpoint().scorer().score(List.of(request)).get(0).entropy()[2];
