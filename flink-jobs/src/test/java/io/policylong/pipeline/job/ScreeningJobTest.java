@@ -124,25 +124,11 @@ class ScreeningJobTest {
     }
 
     private static List<String> committedLines(Path directory) throws Exception {
-        List<String> lines = new ArrayList<>();
-        if (!Files.isDirectory(directory)) {
-            return lines;
-        }
-        try (Stream<Path> files = Files.walk(directory)) {
-            for (Path f : files.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("."))
-                    .sorted().toList()) {
-                lines.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
-            }
-        }
-        return lines;
+        return SampleChecks.committedLines(directory);
     }
 
     private static List<TrainingSample> samples(Path run) throws Exception {
-        List<TrainingSample> samples = new ArrayList<>();
-        for (String line : committedLines(run.resolve("samples"))) {
-            samples.add(TrainingSample.fromJson(line));
-        }
-        return samples;
+        return SampleChecks.samples(run.resolve("samples"));
     }
 
     @Test
@@ -203,38 +189,7 @@ class ScreeningJobTest {
         }
 
         // Anyone with the same checkpoint can recompute H, H' and dI from what a sample says.
-        int checked = 0;
-        for (TrainingSample sample : samples) {
-            Path checkpoint = sample.policyVersion() == 0 ? v0 : v1;
-            String documentText = sample.segments().stream().filter(s -> s.role() == SampleSegment.Role.DOCUMENT)
-                    .map(SampleSegment::text).collect(Collectors.joining());
-            for (SampleSegment context : sample.segments()) {
-                if (context.role() == SampleSegment.Role.DOCUMENT || checked >= 6) {
-                    continue;
-                }
-                try (LoadedCheckpoint model = LoadedCheckpoint.load(checkpoint, Device.cpu(), ChunkSettings.DEFAULT,
-                        1 << 16)) {
-                    long[] doc = model.tokenizer().encodeIds(documentText, false);
-                    long[] ctx = model.tokenizer().encodeIds(context.text(), false);
-                    long[] sep = model.tokenizer().encodeIds(sample.separator(), false);
-                    for (AnchorGain g : context.gains()) {
-                        long[] alone = java.util.Arrays.copyOfRange(doc, g.windowStart(), g.position() + 1);
-                        float h = model.scorer().score(List.of(new ScoreRequest(alone,
-                                new int[] {alone.length - 2}))).get(0).entropy()[0];
-                        long[] with = new long[ctx.length + sep.length + alone.length];
-                        System.arraycopy(ctx, 0, with, 0, ctx.length);
-                        System.arraycopy(sep, 0, with, ctx.length, sep.length);
-                        System.arraycopy(alone, 0, with, ctx.length + sep.length, alone.length);
-                        float hPrime = model.scorer().score(List.of(new ScoreRequest(with,
-                                new int[] {with.length - 2}))).get(0).entropy()[0];
-                        assertEquals(g.entropy(), h, 1e-4, "H at " + g.position());
-                        assertEquals(g.entropyWithContext(), hPrime, 1e-4, "H' at " + g.position());
-                        assertEquals(g.gain(), (h - hPrime) / h, 1e-4, "dI at " + g.position());
-                        checked++;
-                    }
-                }
-            }
-        }
+        int checked = SampleChecks.assertRecomputable(samples, version -> version == 0 ? v0 : v1, 6);
         assertTrue(checked > 0, "samples carry verified contexts to check");
     }
 
