@@ -1,0 +1,93 @@
+package io.policylong.pipeline.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.pipeline.JobSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.junit.jupiter.api.Test;
+
+/** Locations as URIs for a cluster and for the embedded runner, and the job settings taken from the file. */
+class PipelineConfigTest {
+    private static PipelineConfig parse(String... lines) throws Exception {
+        return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(String.join("\n", lines)), "job.yaml");
+    }
+
+    private static PipelineConfig onS3() throws Exception {
+        return parse(
+                "input: {documents: s3://corpus/documents}",
+                "policy: {checkpoints: s3://models/announcements}",
+                "retrieval: {index: /mnt/index}",
+                "output: {samples: s3://data/samples, dead-letters: hdfs://nn:8020/dead}",
+                "runtime: {checkpoint-dir: s3://state/policylong, parallelism: 8, checkpoint-interval: 30s}");
+    }
+
+    @Test
+    void urisKeepTheirSchemeAndAbsolutePathsBecomeFileUris() throws Exception {
+        PipelineConfig config = onS3().withAbsoluteLocations("job.yaml");
+        assertEquals("s3://state/policylong", config.runtime().checkpointDirectory(),
+                "not file:///<working directory>/s3:/state/policylong");
+        assertEquals("s3://corpus/documents", config.input().documents());
+        assertEquals("hdfs://nn:8020/dead", config.output().deadLetters());
+        assertEquals("file:///mnt/index", config.retrieval().index());
+        assertNull(config.runtime().cacheDirectory());
+    }
+
+    @Test
+    void aRelativePathOnAClusterIsAnErrorNamingItsKey() throws Exception {
+        PipelineConfig config = parse(
+                "input: {documents: /data/in}",
+                "policy: {checkpoints: /data/announcements}",
+                "retrieval: {index: data/index}",
+                "output: {samples: /data/samples, dead-letters: /data/dead}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> config.withAbsoluteLocations("job.yaml"));
+        assertTrue(e.getMessage().startsWith("job.yaml: retrieval.index: 'data/index' is a relative path"),
+                e.getMessage());
+    }
+
+    @Test
+    void theEmbeddedRunnerResolvesRelativePathsAgainstItsWorkingDirectory() throws Exception {
+        PipelineConfig config = parse(
+                "input: {documents: data/in.jsonl}",
+                "policy: {checkpoints: data/checkpoints, initial-checkpoint: models/m}",
+                "retrieval: {index: data/index}",
+                "output: {samples: out/samples, dead-letters: s3://bucket/dead}",
+                "runtime: {checkpoint-dir: out/flink}").withLocationsResolvedAgainst(Path.of("/work/run"));
+        assertEquals("file:///work/run/data/in.jsonl", config.input().documents());
+        assertEquals("file:///work/run/models/m", config.policy().initialCheckpoint());
+        assertEquals("file:///work/run/out/flink", config.runtime().checkpointDirectory());
+        assertEquals("s3://bucket/dead", config.output().deadLetters());
+        assertEquals(Path.of("/work/run/data/index"), Locations.localPath(config.retrieval().index()));
+    }
+
+    @Test
+    void jobSettingsCarryRocksDbAndWhatTheFileSetsAndLeaveTheRestToTheCluster() throws Exception {
+        Configuration conf = JobSettings.of(onS3().withAbsoluteLocations("job.yaml"));
+        assertEquals("rocksdb", conf.get(StateBackendOptions.STATE_BACKEND));
+        assertTrue(conf.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
+        assertEquals(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION,
+                conf.get(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION));
+        assertEquals("s3://state/policylong", conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY));
+        assertEquals("s3://state/policylong/savepoints", conf.get(CheckpointingOptions.SAVEPOINT_DIRECTORY));
+        assertEquals(Duration.ofSeconds(30), conf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL));
+        assertEquals(8, conf.get(CoreOptions.DEFAULT_PARALLELISM));
+
+        Configuration bare = JobSettings.of(parse(
+                "input: {documents: /in}", "policy: {checkpoints: /c}", "retrieval: {index: /i}",
+                "output: {samples: /s, dead-letters: /d}").withAbsoluteLocations("job.yaml"));
+        assertTrue(bare.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty());
+        assertTrue(bare.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL).isEmpty());
+        assertTrue(bare.getOptional(CoreOptions.DEFAULT_PARALLELISM).isEmpty());
+    }
+}
