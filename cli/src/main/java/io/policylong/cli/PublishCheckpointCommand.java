@@ -30,6 +30,12 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
     @Option(names = "--dir", required = true, paramLabel = "CKPT", description = "The checkpoint directory.")
     Path checkpoint;
 
+    @Option(names = "--uri", paramLabel = "URI",
+            description = "Where TaskManagers load the checkpoint from, when not from --dir itself: any Flink file "
+                    + "system URI (s3://..., hdfs://...) holding the same files; --dir is digested. Default: the "
+                    + "file: URI of --dir.")
+    String uri;
+
     @Option(names = "--version", required = true, paramLabel = "N", description = "The policy version.")
     long version;
 
@@ -61,8 +67,8 @@ public final class PublishCheckpointCommand implements Callable<Integer> {
                     "say where to announce: --announce-dir DIR, --kafka BOOTSTRAP, or both");
         }
         PolicyUpdate update = announceDir != null
-                ? new CheckpointAnnouncer(announceDir, run).announce(checkpoint, version, step)
-                : CheckpointAnnouncer.describe(checkpoint, version, step, run);
+                ? new CheckpointAnnouncer(announceDir, run).announce(checkpoint, uri, version, step)
+                : CheckpointAnnouncer.describe(checkpoint, uri, version, step, run);
         if (announceDir != null) {
             spec.commandLine().getErr().printf("publish-checkpoint: version %d announced in %s%n", version,
                     announceDir);

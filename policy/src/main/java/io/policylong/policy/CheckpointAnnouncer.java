@@ -80,12 +80,23 @@ public final class CheckpointAnnouncer {
      * @throws IllegalArgumentException when the version is not above every version already announced
      */
     public PolicyUpdate announce(Path checkpoint, long version, Long step) throws IOException {
+        return announce(checkpoint, null, version, step);
+    }
+
+    /**
+     * Announces a checkpoint as the given version, under the URI that TaskManagers load it from (null: the
+     * directory's own {@code file:} URI); the weights are digested from {@code checkpoint}, a local copy of
+     * the same files.
+     *
+     * @throws IllegalArgumentException when the version is not above every version already announced
+     */
+    public PolicyUpdate announce(Path checkpoint, String uri, long version, Long step) throws IOException {
         OptionalLong latest = PolicyDescriptorFiles.latestVersion(announceDirectory);
         if (latest.isPresent() && version <= latest.getAsLong()) {
             throw new IllegalArgumentException("version " + version + " is not above version " + latest.getAsLong()
                     + " already announced in " + announceDirectory + "; versions only move forward");
         }
-        PolicyUpdate update = describe(checkpoint, version, step, run);
+        PolicyUpdate update = describe(checkpoint, uri, version, step, run);
         PolicyDescriptorFiles.write(announceDirectory, update);
         return update;
     }
@@ -95,11 +106,20 @@ public final class CheckpointAnnouncer {
      * absolute {@code file:} URI, the SHA-256 of its weights and the time now.
      */
     public static PolicyUpdate describe(Path checkpoint, long version, Long step, String run) throws IOException {
+        return describe(checkpoint, null, version, step, run);
+    }
+
+    /**
+     * The policy update for a checkpoint, as {@link #describe(Path, long, Long, String)}, naming it by
+     * {@code uri} (null: the directory's {@code file:} URI).
+     */
+    public static PolicyUpdate describe(Path checkpoint, String uri, long version, Long step, String run)
+            throws IOException {
         Path directory = checkpoint.toAbsolutePath().normalize();
         ModelConfig.load(directory);
         SafetensorsCheckpoint.open(directory);
-        return new PolicyUpdate(version, uri(directory), CheckpointDigest.weightsSha256(directory), step,
-                Instant.now(), run);
+        return new PolicyUpdate(version, uri == null ? uri(directory) : uri, CheckpointDigest.weightsSha256(directory),
+                step, Instant.now(), run);
     }
 
     /** The URI that announcements give a checkpoint directory. */

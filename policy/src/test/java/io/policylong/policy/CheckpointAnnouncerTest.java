@@ -44,6 +44,17 @@ class CheckpointAnnouncerTest {
     }
 
     @Test
+    void aCheckpointOnObjectStorageIsNamedByItsUriAndDigestedFromALocalCopy() throws Exception {
+        Path local = checkpoint("local-copy");
+        PolicyUpdate update = new CheckpointAnnouncer(temp.resolve("checkpoints"), "test")
+                .announce(local, "s3://models/run-a/step-1200", 3, 1200L);
+        assertEquals("s3://models/run-a/step-1200", update.uri());
+        assertEquals(CheckpointDigest.weightsSha256(local), update.sha256());
+        assertEquals(update, PolicyDescriptorFiles.read(temp.resolve("checkpoints")
+                .resolve(PolicyDescriptorFiles.fileName(3))));
+    }
+
+    @Test
     void anInitialCheckpointIsAnnouncedAgainOnlyWhenItsWeightsChanged() throws Exception {
         Path initial = checkpoint("initial");
         Path dir = temp.resolve("checkpoints");

@@ -124,6 +124,30 @@ final class FlinkRest {
         return ids;
     }
 
+    /**
+     * The sum over every task of a job's metric whose name ends with {@code .name} (operator metrics are named
+     * {@code <operator>.<metric>}), or 0 while none is registered.
+     */
+    long metricSum(String jobId, String name) throws IOException, InterruptedException {
+        long sum = 0;
+        for (JsonNode vertex : get("/jobs/" + jobId).get("vertices")) {
+            String path = "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/subtasks/metrics";
+            List<String> names = new ArrayList<>();
+            for (JsonNode m : get(path)) {
+                String id = m.get("id").asText();
+                if (id.endsWith("." + name)) {
+                    names.add(id);
+                }
+            }
+            if (!names.isEmpty()) {
+                for (JsonNode m : get(path + "?agg=sum&get=" + String.join(",", names))) {
+                    sum += Math.round(m.get("sum").asDouble());
+                }
+            }
+        }
+        return sum;
+    }
+
     /** Number of times the job has restarted from a checkpoint. */
     long restoredCheckpoints(String jobId) throws IOException, InterruptedException {
         return get("/jobs/" + jobId + "/checkpoints").get("counts").get("restored").asLong();

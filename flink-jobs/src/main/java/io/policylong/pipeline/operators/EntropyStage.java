@@ -33,6 +33,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     private final PipelineConfig config;
     private transient ScoringService service;
     private transient Counter scoredTokens;
+    private transient Counter forwardTokens;
 
     public EntropyStage(PipelineConfig config) {
         this.config = config;
@@ -42,6 +43,8 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     public void open(OpenContext context) {
         service = ScoringService.acquire(config);
         scoredTokens = getRuntimeContext().getMetricGroup().counter("entropyTokensScored");
+        // Tokens through the model for the entropy windows, left context included (document tokens are fewer).
+        forwardTokens = getRuntimeContext().getMetricGroup().counter("entropyForwardTokens");
     }
 
     @Override
@@ -116,6 +119,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
             for (ScoringWindows.Window w : windows) {
                 forward += w.end() - w.start();
             }
+            forwardTokens.inc(forward);
             PipelineProgress.entropyScored(ids.length, forward);
             return new ScoredDocument(task, ids, tokenized.starts(), tokenized.ends(), entropy, windowStarts, null,
                     false);
