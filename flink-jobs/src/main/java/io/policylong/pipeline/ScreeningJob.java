@@ -78,7 +78,7 @@ public final class ScreeningJob {
         List<SingleOutputStreamOperator<PolicyUpdate>> parsers = new ArrayList<>();
         if (policyFiles != null) {
             parsers.add(policyFiles.process(new PolicyParsing())
-                    .name("parse policy descriptors").uid("parse-policies").setParallelism(1));
+                    .name("parse descriptors").uid("parse-policies").setParallelism(1));
         }
         if (policyRecords != null) {
             parsers.add(policyRecords.process(new PolicyRecordParsing())
@@ -91,8 +91,8 @@ public final class ScreeningJob {
         // Validated once, in order, off the task thread; every scheduler subtask then sees the same updates.
         SingleOutputStreamOperator<PolicyUpdate> validated = AsyncDataStream.orderedWait(announced,
                 new PolicyValidation(config), config.policy().validationTimeout().toMillis(), TimeUnit.MILLISECONDS,
-                4).name("validate policies").uid("validate-policies").setParallelism(1)
-                .process(new PolicyVerdicts()).name("policy verdicts").uid("policy-verdicts").setParallelism(1);
+                4).name("validate policy").uid("validate-policies").setParallelism(1)
+                .process(new PolicyVerdicts()).name("verdicts").uid("policy-verdicts").setParallelism(1);
         BroadcastStream<PolicyUpdate> policy = validated.broadcast(ScreeningScheduler.POLICY, SampleStage.NEWEST);
         SingleOutputStreamOperator<ScreeningTask> scheduled = documents
                 .keyBy(Document::id)
