@@ -68,8 +68,10 @@ final class FlinkProcessCluster implements AutoCloseable {
     private final Map<String, String> config;
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final FlinkRest rest;
+    private final boolean quickStart;
 
-    private FlinkProcessCluster(Path work, String classpath, Map<String, String> config) {
+    private FlinkProcessCluster(Path work, String classpath, Map<String, String> config, boolean quickStart) {
+        this.quickStart = quickStart;
         this.work = work;
         this.conf = work.resolve("conf");
         this.logs = work.resolve("log");
@@ -102,6 +104,15 @@ final class FlinkProcessCluster implements AutoCloseable {
      */
     static FlinkProcessCluster start(Path work, int taskManagers, int slots, List<Path> extraLib,
             Map<String, String> settings) throws Exception {
+        return start(work, taskManagers, slots, extraLib, settings, true);
+    }
+
+    /**
+     * As {@link #start(Path, int, int, List, Map)}; {@code quickStart} trades peak speed for start-up time (the
+     * client compiler only, the serial collector), which suits tests but not measurements.
+     */
+    static FlinkProcessCluster start(Path work, int taskManagers, int slots, List<Path> extraLib,
+            Map<String, String> settings, boolean quickStart) throws Exception {
         Path flinkLib = Path.of(System.getProperty("policylong.flink.lib", "target/flink-lib"));
         Path clusterLib = projectRoot().resolve("flink-jobs/target/cluster-lib");
         for (Path dir : List.of(flinkLib, clusterLib)) {
@@ -143,7 +154,8 @@ final class FlinkProcessCluster implements AutoCloseable {
         config.put("io.tmp.dirs", work.resolve("tmp").toString());
         config.putAll(settings);
 
-        FlinkProcessCluster cluster = new FlinkProcessCluster(work, String.join(File.pathSeparator, entries), config);
+        FlinkProcessCluster cluster = new FlinkProcessCluster(work, String.join(File.pathSeparator, entries), config,
+                quickStart);
         try {
             cluster.writeConfiguration();
             cluster.launch("jobmanager", "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
@@ -265,9 +277,11 @@ final class FlinkProcessCluster implements AutoCloseable {
         command.addAll(split(config.get("env.java.opts.all")));
         command.addAll(split(config.get("env.java.opts." + role)));
         command.addAll(memory);
-        // Quicker start-up on small machines; not a Flink setting.
-        command.add("-XX:TieredStopAtLevel=1");
-        command.add("-XX:+UseSerialGC");
+        if (quickStart) {
+            // Quicker start-up on small machines; not a Flink setting.
+            command.add("-XX:TieredStopAtLevel=1");
+            command.add("-XX:+UseSerialGC");
+        }
         command.add("-Dlog.file=" + logs.resolve(id + ".log"));
         command.add("-Dlog4j.configurationFile=" + conf.resolve("log4j.properties").toUri());
         command.add("-cp");

@@ -192,6 +192,12 @@ final class FlinkRest {
 
     /** Polls {@code call} until {@code done} accepts its result; fails with {@code what} after {@code timeout}. */
     static <T> T await(Call<T> call, Predicate<T> done, Duration timeout, String what) throws Exception {
+        return await(call, done, timeout, Duration.ofMillis(200), what);
+    }
+
+    /** As {@link #await(Call, Predicate, Duration, String)}, calling every {@code interval}. */
+    static <T> T await(Call<T> call, Predicate<T> done, Duration timeout, Duration interval, String what)
+            throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         Exception last = null;
         while (System.nanoTime() < deadline) {
@@ -204,7 +210,7 @@ final class FlinkRest {
             } catch (IOException e) {
                 last = e;
             }
-            Thread.sleep(200);
+            Thread.sleep(interval.toMillis());
         }
         throw new AssertionError("timed out after " + timeout + " waiting for " + what
                 + (last == null ? "" : " (last error: " + last.getMessage() + ")"));

@@ -265,6 +265,8 @@ class ScreeningJobOnClusterTest {
         assertEquals(expected(fixtures.documents(), 0, 1), screened(samples));
         assertEquals(samples.size(), samples.stream().map(TrainingSample::sampleId).distinct().count(),
                 "no duplicates");
+        assertTrue(SampleChecks.assertRecomputable(samples, v -> v == 0 ? fixtures.v0() : fixtures.v1(), 4) > 0,
+                "H, H' and dI recompute from the samples read from the topic");
         assertTrue(cluster.rest().runningJobs().containsAll(List.of(filesJob, kafkaJob)),
                 "both jobs run on the same session cluster");
         assertEquals(List.of(), cluster.logLines("UnsatisfiedLinkError"),
