@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
  * {@code policylong publish-checkpoint}: announces a checkpoint that any trainer wrote as a policy update, the
  * same way the bundled trainer does.
  */
-@Command(name = "publish-checkpoint", mixinStandardHelpOptions = true,
+// No standard --version option: --version is the policy version here.
+@Command(name = "publish-checkpoint",
         description = {"Announce a checkpoint directory as a policy version: checks that it loads (config.json, "
                 + "safetensors headers), computes the SHA-256 of its weights and drops the descriptor "
                 + "policy-<version>.json atomically into the checkpoints directory the pipeline watches.",
@@ -26,6 +27,9 @@ import picocli.CommandLine.Spec;
 public final class PublishCheckpointCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Option(names = "--dir", required = true, paramLabel = "CKPT", description = "The checkpoint directory.")
     Path checkpoint;
