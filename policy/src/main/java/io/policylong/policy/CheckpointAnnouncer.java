@@ -7,6 +7,7 @@ import io.policylong.policy.CheckpointDigest;
 import io.policylong.model.config.ModelConfig;
 import io.policylong.model.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
@@ -35,10 +36,26 @@ public final class CheckpointAnnouncer {
         return announceDirectory;
     }
 
-    /** Announces a checkpoint as the next version (one above the newest already announced, 0 at first). */
+    /**
+     * Announces a checkpoint as the next version (one above the newest already announced, 0 at first). The
+     * version is claimed atomically: when another announcer takes it first, the next one is tried, so
+     * concurrent announcers each get their own version and none overwrites another.
+     */
     public PolicyUpdate announceNext(Path checkpoint, Long step) throws IOException {
-        OptionalLong latest = PolicyDescriptorFiles.latestVersion(announceDirectory);
-        return announce(checkpoint, latest.isPresent() ? latest.getAsLong() + 1 : 0, step);
+        PolicyUpdate described = null;
+        while (true) {
+            OptionalLong latest = PolicyDescriptorFiles.latestVersion(announceDirectory);
+            long version = latest.isPresent() ? latest.getAsLong() + 1 : 0;
+            // Digest once; only the version changes between attempts.
+            described = described == null ? describe(checkpoint, null, version, step, run)
+                    : new PolicyUpdate(version, described.uri(), described.sha256(), step, Instant.now(), run);
+            try {
+                PolicyDescriptorFiles.write(announceDirectory, described);
+                return described;
+            } catch (FileAlreadyExistsException e) {
+                // Claimed meanwhile by another announcer: try the next version.
+            }
+        }
     }
 
     /**
@@ -97,7 +114,12 @@ public final class CheckpointAnnouncer {
                     + " already announced in " + announceDirectory + "; versions only move forward");
         }
         PolicyUpdate update = describe(checkpoint, uri, version, step, run);
-        PolicyDescriptorFiles.write(announceDirectory, update);
+        try {
+            PolicyDescriptorFiles.write(announceDirectory, update);
+        } catch (FileAlreadyExistsException e) {
+            throw new IllegalArgumentException("version " + version + " was announced in " + announceDirectory
+                    + " meanwhile; versions only move forward", e);
+        }
         return update;
     }
 

@@ -8,10 +8,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
@@ -22,8 +21,9 @@ import java.util.stream.Stream;
  * The file form of a {@link PolicyUpdate}: one JSON descriptor per version, named
  * {@code policy-<version, 12 digits>.json}, in a checkpoints directory that the pipeline watches.
  *
- * <p>Writers create the file under a hidden temporary name in the same directory, force it to disk and
- * rename it into place atomically, so a watcher sees either no descriptor or a complete one. Readers accept
+ * <p>Writers create the file under a hidden temporary name in the same directory, force it to disk and link it
+ * into place atomically, never over an existing descriptor: a watcher sees either no descriptor or a complete
+ * one, and never reads a path twice, so a version once announced keeps its descriptor. Readers accept
  * only descriptor names, bound the size, decode strict UTF-8 and validate the JSON; the version inside must
  * match the file name.
  */
@@ -69,7 +69,12 @@ public final class PolicyDescriptorFiles {
         }
     }
 
-    /** Writes the descriptor of an update into a directory, atomically; returns its path. */
+    /**
+     * Writes the descriptor of an update into a directory, atomically; returns its path.
+     *
+     * @throws FileAlreadyExistsException when that version already has a descriptor (another announcer claimed
+     *     it first)
+     */
     public static Path write(Path directory, PolicyUpdate update) throws IOException {
         Files.createDirectories(directory);
         Path target = directory.resolve(fileName(update.version()));
@@ -85,10 +90,11 @@ public final class PolicyDescriptorFiles {
                 channel.force(true);
             }
             try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException(directory + ": the file system cannot rename atomically, so descriptors "
-                        + "could be seen half-written; use a local or POSIX file system", e);
+                // A hard link appears atomically, complete, and fails if the name exists: the version is claimed.
+                Files.createLink(target, temp);
+            } catch (UnsupportedOperationException e) {
+                throw new IOException(directory + ": the file system cannot link files, so descriptors could be seen "
+                        + "half-written or overwritten; use a local or POSIX file system", e);
             }
             return target;
         } finally {

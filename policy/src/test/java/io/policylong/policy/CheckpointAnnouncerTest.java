@@ -44,6 +44,60 @@ class CheckpointAnnouncerTest {
     }
 
     @Test
+    void concurrentAnnouncersEachClaimTheirOwnVersion() throws Exception {
+        Path ckpt = checkpoint("shared");
+        Path directory = temp.resolve("checkpoints");
+        int perAnnouncer = 8;
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        java.util.List<java.util.concurrent.Future<java.util.List<Long>>> runs = new java.util.ArrayList<>();
+        try {
+            for (String run : java.util.List.of("a", "b")) {
+                runs.add(pool.submit(() -> {
+                    start.await();
+                    CheckpointAnnouncer announcer = new CheckpointAnnouncer(directory, run);
+                    java.util.List<Long> versions = new java.util.ArrayList<>();
+                    for (long step = 0; step < perAnnouncer; step++) {
+                        versions.add(announcer.announceNext(ckpt, step).version());
+                    }
+                    return versions;
+                }));
+            }
+            start.countDown();
+            java.util.Set<Long> claimed = new java.util.TreeSet<>();
+            for (var r : runs) {
+                claimed.addAll(r.get());
+            }
+            assertEquals(2 * perAnnouncer, claimed.size(), "every announcement has its own version: " + claimed);
+            for (long v : claimed) {
+                PolicyUpdate written = PolicyDescriptorFiles.read(directory.resolve(PolicyDescriptorFiles.fileName(v)));
+                assertEquals(v, written.version());
+            }
+            long[] runsSeen = claimed.stream().mapToLong(v -> {
+                try {
+                    return PolicyDescriptorFiles.read(directory.resolve(PolicyDescriptorFiles.fileName(v))).run()
+                            .equals("a") ? 1 : 0;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).toArray();
+            assertEquals(perAnnouncer, java.util.Arrays.stream(runsSeen).sum(), "none overwritten by the other");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void anAnnouncedVersionIsNeverOverwritten() throws Exception {
+        Path ckpt = checkpoint("once");
+        Path directory = temp.resolve("checkpoints");
+        new CheckpointAnnouncer(directory, "a").announce(ckpt, 4, null);
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> PolicyDescriptorFiles.write(directory,
+                CheckpointAnnouncer.describe(ckpt, 4, null, "b")));
+        assertEquals("a", PolicyDescriptorFiles.read(directory.resolve(PolicyDescriptorFiles.fileName(4))).run());
+    }
+
+    @Test
     void aCheckpointOnObjectStorageIsNamedByItsUriAndDigestedFromALocalCopy() throws Exception {
         Path local = checkpoint("local-copy");
         PolicyUpdate update = new CheckpointAnnouncer(temp.resolve("checkpoints"), "test")

@@ -69,7 +69,10 @@ class PolicyDescriptorFilesTest {
         reader.start();
         for (long v = 0; v < 200; v++) {
             PolicyDescriptorFiles.write(dir, update(v));
-            PolicyDescriptorFiles.write(dir, update(v)); // rewriting the same version replaces it atomically
+            long again = v;
+            // A version once announced is never replaced: the watcher would not read it again.
+            assertThrows(java.nio.file.FileAlreadyExistsException.class,
+                    () -> PolicyDescriptorFiles.write(dir, update(again)));
         }
         done.set(true);
         reader.join();
