@@ -41,11 +41,14 @@ public final class ScreeningTopology {
         DataStream<SourceLine> policyRecords = null;
         if (kafka != null) {
             lines = env.fromSource(KafkaConnectors.jsonRecords(kafka.bootstrapServers(), kafka.documentsTopic(),
-                    kafka.groupId(), kafka.maxRecordBytes(), kafka.properties()), WatermarkStrategy.noWatermarks(),
-                    "documents").uid("documents-topic-source");
+                    kafka.groupId(), kafka.maxRecordBytes(), kafka.properties(), KafkaConnectors.Start.GROUP_OFFSETS),
+                    WatermarkStrategy.noWatermarks(), "documents").uid("documents-topic-source");
             policyRecords = env.fromSource(KafkaConnectors.jsonRecords(kafka.bootstrapServers(),
                     kafka.policiesTopic(), kafka.groupId() + "-policies", PolicyDescriptorFiles.MAX_BYTES,
-                    kafka.properties()), WatermarkStrategy.noWatermarks(), "policy records")
+                    kafka.properties(), KafkaConnectors.Start.EARLIEST), WatermarkStrategy.noWatermarks(),
+                    "policy records")
+                    // A job without state replays every announcement (cheap: superseded ones are never validated),
+                    // so it always finds the current policy, whatever its consumer group committed.
                     .uid("policy-topic-source").setParallelism(1);
         } else {
             lines = env.fromSource(FileConnectors.jsonLines(new Path(config.input().documents()),

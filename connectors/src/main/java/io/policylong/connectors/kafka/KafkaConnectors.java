@@ -21,19 +21,27 @@ public final class KafkaConnectors {
     private KafkaConnectors() {
     }
 
+    /** Where a source without state starts reading a topic. */
+    public enum Start {
+        /** The committed offsets of the consumer group (the earliest offset when the group has none). */
+        GROUP_OFFSETS,
+        /** Always the earliest offset: for a topic whose whole history must be seen, such as policy updates. */
+        EARLIEST
+    }
+
     /**
-     * JSON records of a topic as {@link SourceLine}s, from the committed offsets of the consumer group (the
-     * earliest offset when the group has none). Offsets are part of Flink's checkpoints, so a restore reads on
-     * from where the checkpoint was taken.
+     * JSON records of a topic as {@link SourceLine}s, from where {@code start} says when the job has no state.
+     * Offsets are part of Flink's checkpoints, so a restore reads on from where the checkpoint was taken.
      */
     public static KafkaSource<SourceLine> jsonRecords(String bootstrapServers, String topic, String groupId,
-            int maxValueBytes, Map<String, String> properties) {
+            int maxValueBytes, Map<String, String> properties, Start start) {
         return KafkaSource.<SourceLine>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(topic)
                 .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(
-                        org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
+                .setStartingOffsets(start == Start.EARLIEST ? OffsetsInitializer.earliest()
+                        : OffsetsInitializer.committedOffsets(
+                                org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new KafkaLines(maxValueBytes))
                 .setProperties(asProperties(properties))
                 .build();

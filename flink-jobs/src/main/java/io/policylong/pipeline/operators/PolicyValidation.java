@@ -8,6 +8,7 @@ import io.policylong.records.PolicyUpdate;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -19,28 +20,47 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * locally (a remote one is copied into this TaskManager's cache), checks the announced sha256 on those files,
  * then the configuration, tokenizer and tensor shapes. Runs at parallelism 1, in order, so every subtask of the
  * scheduler receives the same accepted updates in the same order and reaches the same decision; hashing a
- * large checkpoint never holds up checkpoint barriers. Never fails the job: every failure is a rejection with
- * its reason.
+ * large checkpoint never holds up checkpoint barriers. An update with a newer one already queued behind it is
+ * skipped unvalidated (superseded). Never fails the job: every failure is a rejection with its reason.
  */
 public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, PolicyVerdict> {
     private static final long serialVersionUID = 1L;
 
+    /** Where validations run, one at a time (tests supply their own). */
+    interface ExecutorFactory extends java.io.Serializable {
+        ExecutorService create();
+    }
+
     private final PipelineConfig config;
+    private final ExecutorFactory executors;
     private transient ExecutorService executor;
     private transient LocalStaging staging;
+    /**
+     * Updates handed over and not validated yet, by arrival: validation runs later, in order, on the executor,
+     * and skips an update when a newer version arrived after it.
+     */
+    private transient ConcurrentSkipListMap<Long, Long> pending;
+    private transient long arrivals;
 
     public PolicyValidation(PipelineConfig config) {
+        this(config, () -> Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "policy-validation");
+            t.setDaemon(true);
+            return t;
+        }));
+    }
+
+    PolicyValidation(PipelineConfig config, ExecutorFactory executors) {
         this.config = config;
+        this.executors = executors;
     }
 
     @Override
     public void open(OpenContext context) {
-        executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "policy-validation");
-            t.setDaemon(true);
-            return t;
-        });
+        executor = executors.create();
         staging = LocalStaging.forCache(config.runtime().cacheDirectory(), config.policy().residentVersions() + 2);
+        pending = new ConcurrentSkipListMap<>();
+        arrivals = 0;
     }
 
     @Override
@@ -52,12 +72,22 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
 
     @Override
     public void asyncInvoke(PolicyUpdate update, ResultFuture<PolicyVerdict> result) {
-        CompletableFuture.supplyAsync(() -> validate(update), executor)
+        long arrival = arrivals++;
+        pending.put(arrival, update.version());
+        CompletableFuture.supplyAsync(() -> validate(arrival, update), executor)
                 .whenComplete((verdict, error) -> result.complete(List.of(error == null ? verdict
                         : PolicyVerdict.rejected(update, "checkpoint rejected: " + EntropyStage.rootMessage(error)))));
     }
 
-    private PolicyVerdict validate(PolicyUpdate update) {
+    private PolicyVerdict validate(long arrival, PolicyUpdate update) {
+        pending.remove(arrival);
+        long newer = pending.tailMap(arrival).values().stream().mapToLong(Long::longValue).max().orElse(-1);
+        if (newer > update.version()) {
+            // A newer announcement is already queued behind this one: do not copy and hash a checkpoint that would
+            // be replaced at once (a replayed policy topic holds every version ever announced). An older one
+            // arriving after a newer one is still validated and then rejected as not newer, with a dead letter.
+            return PolicyVerdict.superseded(update, newer);
+        }
         try {
             Path directory = staging.checkpoint(update.version(), update.uri(), update.sha256());
             CheckpointValidator.validate(directory, null);

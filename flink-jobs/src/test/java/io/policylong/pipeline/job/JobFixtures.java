@@ -91,7 +91,12 @@ public record JobFixtures(Path v0, Path v1, Path index, List<Document> documents
 
     /** Waits until {@code documents} documents of this run are committed under {@code version}. */
     public static void waitUntilCommitted(long version, int documents) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        waitUntilCommitted(version, documents, Duration.ofMinutes(4));
+    }
+
+    /** As {@link #waitUntilCommitted(long, int)}, failing after {@code timeout}. */
+    public static void waitUntilCommitted(long version, int documents, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             PipelineProgress.Snapshot s = PipelineProgress.snapshot();
             if (s.latestVersion() == version && s.upToDate() == documents) {

@@ -29,7 +29,10 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,6 +72,11 @@ class KafkaScreeningJobTest {
     }
 
     private static PipelineConfig config() throws Exception {
+        return config("");
+    }
+
+    /** The job on the topics {@code <prefix>documents} and so on, in consumer group {@code <prefix>screening}. */
+    private static PipelineConfig config(String prefix) throws Exception {
         String yaml = String.join("\n",
                 "input: {max-document-chars: 20000, max-document-tokens: 4000}",
                 "retrieval: {index: " + fixtures.index() + ", top-k: 4, max-candidates: 4}",
@@ -76,10 +84,12 @@ class KafkaScreeningJobTest {
                 "runtime: {parallelism: 2, checkpoint-interval: 500ms, checkpoint-dir: " + ROOT.resolve("flink") + "}",
                 "kafka:",
                 "  bootstrap-servers: " + kafka.bootstrapServers(),
-                "  documents-topic: documents",
-                "  policies-topic: policies",
-                "  samples-topic: samples",
-                "  dead-letters-topic: dead-letters",
+                "  documents-topic: " + prefix + "documents",
+                "  policies-topic: " + prefix + "policies",
+                "  samples-topic: " + prefix + "samples",
+                "  dead-letters-topic: " + prefix + "dead-letters",
+                "  group-id: " + prefix + "screening",
+                "  transactional-id-prefix: " + prefix + "screening",
                 "  max-record-bytes: 30000",
                 "  transaction-timeout: 1m",
                 "  properties: {request.timeout.ms: 20000}");
@@ -94,9 +104,38 @@ class KafkaScreeningJobTest {
     }
 
     private static void announce(long version, Path checkpoint) throws Exception {
+        announce("", version, checkpoint);
+    }
+
+    private static void announce(String prefix, long version, Path checkpoint) throws Exception {
         PolicyUpdate update = new PolicyUpdate(version, checkpoint.toUri().toString(),
                 CheckpointDigest.weightsSha256(checkpoint), null, Instant.now(), "kafka-test");
-        produce("policies", "kafka-test", update.toJson());
+        produce(prefix + "policies", "kafka-test", update.toJson());
+    }
+
+    @Test
+    void aJobStartedWithoutStateInAnExistingGroupReadsThePolicyTopicFromTheStart() throws Exception {
+        String prefix = "stateless.";
+        for (String topic : List.of("documents", "policies", "samples", "dead-letters")) {
+            kafka.createTopic(prefix + topic, 1);
+        }
+        for (Document d : fixtures.documents()) {
+            produce(prefix + "documents", d.id(), d.toJson());
+        }
+        announce(prefix, 0, fixtures.v0());
+        // The group of an earlier job that read the policy: its committed offset is past the announcement.
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.alterConsumerGroupOffsets(prefix + "screening-policies",
+                    Map.of(new TopicPartition(prefix + "policies", 0), new OffsetAndMetadata(1))).all().get();
+        }
+        JobClient job = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(), config(prefix), null);
+        try {
+            // Starting the policy topic at the group's offset, the job would never see version 0, and these
+            // documents would wait for a policy forever.
+            JobFixtures.waitUntilCommitted(0, fixtures.documents().size(), Duration.ofSeconds(90));
+        } finally {
+            job.cancel().get();
+        }
     }
 
     @Test

@@ -67,8 +67,12 @@ class PolicyValidationTest {
     }
 
     private static List<PolicyVerdict> validate(List<PolicyUpdate> updates) throws Exception {
-        var factory = new AsyncWaitOperatorFactory<>(new PolicyValidation(config), 60_000, 4,
-                AsyncDataStream.OutputMode.ORDERED);
+        return validate(new PolicyValidation(config), updates);
+    }
+
+    private static List<PolicyVerdict> validate(PolicyValidation validation, List<PolicyUpdate> updates)
+            throws Exception {
+        var factory = new AsyncWaitOperatorFactory<>(validation, 60_000, 4, AsyncDataStream.OutputMode.ORDERED);
         try (var h = new OneInputStreamOperatorTestHarness<PolicyUpdate, PolicyVerdict>(factory,
                 TypeInformation.of(PolicyUpdate.class).createSerializer(new SerializerConfigImpl()))) {
             h.open();
@@ -82,17 +86,47 @@ class PolicyValidationTest {
 
     @Test
     void brokenCheckpointsAreRejectedWithTheReasonAndValidOnesPass() throws Exception {
-        List<PolicyVerdict> verdicts = validate(List.of(
-                update(0, v0, CheckpointDigest.weightsSha256(v0)),
-                update(1, dir.resolve("missing"), null),
-                update(2, v1, "00".repeat(32)),
-                update(3, v1, null)));
-        assertEquals(4, verdicts.size(), "one verdict per update, in order");
-        assertNull(verdicts.get(0).rejection());
-        assertTrue(verdicts.get(1).rejection().contains("checkpoint directory does not exist"),
-                verdicts.get(1).rejection());
-        assertTrue(verdicts.get(2).rejection().contains("weights sha256 is"), verdicts.get(2).rejection());
-        assertNull(verdicts.get(3).rejection());
+        PolicyVerdict valid = validate(List.of(update(0, v0, CheckpointDigest.weightsSha256(v0)))).get(0);
+        assertEquals(PolicyVerdict.Outcome.ACCEPTED, valid.outcome());
+        assertNull(valid.reason());
+        PolicyVerdict missing = validate(List.of(update(1, dir.resolve("missing"), null))).get(0);
+        assertEquals(PolicyVerdict.Outcome.REJECTED, missing.outcome());
+        assertTrue(missing.reason().contains("checkpoint directory does not exist"), missing.reason());
+        PolicyVerdict digest = validate(List.of(update(2, v1, "00".repeat(32)))).get(0);
+        assertTrue(digest.reason().contains("weights sha256 is"), digest.reason());
+        assertEquals(PolicyVerdict.Outcome.ACCEPTED, validate(List.of(update(3, v1, null))).get(0).outcome());
+    }
+
+    @Test
+    void anUpdateWithANewerOneQueuedBehindItIsSkippedUnvalidated() throws Exception {
+        // Validations wait until all three updates have been handed over, as when a policy topic is replayed.
+        java.util.concurrent.CountDownLatch handedOver = new java.util.concurrent.CountDownLatch(1);
+        PolicyValidation gated = new PolicyValidation(config, () -> new java.util.concurrent.ThreadPoolExecutor(1,
+                1, 0, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>()) {
+            @Override
+            protected void beforeExecute(Thread t, Runnable r) {
+                try {
+                    handedOver.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        var factory = new AsyncWaitOperatorFactory<>(gated, 60_000, 4, AsyncDataStream.OutputMode.ORDERED);
+        try (var h = new OneInputStreamOperatorTestHarness<PolicyUpdate, PolicyVerdict>(factory,
+                TypeInformation.of(PolicyUpdate.class).createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            h.processElement(new StreamRecord<>(update(0, dir.resolve("missing"), null)));
+            h.processElement(new StreamRecord<>(update(1, v0, null)));
+            h.processElement(new StreamRecord<>(update(2, v1, CheckpointDigest.weightsSha256(v1))));
+            handedOver.countDown();
+            h.endInput();
+            List<PolicyVerdict> verdicts = List.copyOf(h.extractOutputValues());
+            assertEquals(List.of(PolicyVerdict.Outcome.SUPERSEDED, PolicyVerdict.Outcome.SUPERSEDED,
+                    PolicyVerdict.Outcome.ACCEPTED), verdicts.stream().map(PolicyVerdict::outcome).toList(),
+                    "only the newest is validated (the broken version 0 is never even looked at)");
+            assertTrue(verdicts.get(0).reason().contains("superseded by version 2"), verdicts.get(0).reason());
+        }
     }
 
     @Test
@@ -105,8 +139,8 @@ class PolicyValidationTest {
         weights[weights.length - 1] ^= 1;
         Files.write(changed.resolve("model.safetensors"), weights);
         PolicyVerdict verdict = validate(List.of(update(4, changed, announced))).get(0);
-        assertTrue(verdict.rejection().contains("weights sha256 is") && verdict.rejection().contains(announced),
-                verdict.rejection());
+        assertTrue(verdict.reason().contains("weights sha256 is") && verdict.reason().contains(announced),
+                verdict.reason());
     }
 
     @Test
@@ -117,9 +151,10 @@ class PolicyValidationTest {
             h.processElement(PolicyVerdict.rejected(update(3, v1, null), "checkpoint rejected: broken"), 0);
             h.processElement(PolicyVerdict.accepted(update(1, v1, null)), 0);
             h.processElement(PolicyVerdict.accepted(update(2, v1, null)), 0);
+            h.processElement(PolicyVerdict.superseded(update(1, v1, null), 2), 0);
             assertEquals(List.of(2L), h.extractOutputValues().stream().map(PolicyUpdate::version).toList());
             List<DeadLetter> letters = h.getSideOutput(DeadLetters.TAG).stream().map(StreamRecord::getValue).toList();
-            assertEquals(3, letters.size());
+            assertEquals(3, letters.size(), "a superseded update is no dead letter");
             assertEquals("checkpoint rejected: broken", letters.get(0).reason());
             assertTrue(letters.get(1).reason().contains("version 1 is not newer than the current version 2"));
             assertTrue(letters.get(2).reason().contains("version 2 is not newer"));
