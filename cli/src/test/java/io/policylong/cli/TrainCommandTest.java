@@ -100,7 +100,7 @@ class TrainCommandTest {
 
         PolicyUpdate v0 = PolicyDescriptorFiles.read(announce.resolve(PolicyDescriptorFiles.fileName(0)));
         PolicyUpdate v1 = PolicyDescriptorFiles.read(announce.resolve(PolicyDescriptorFiles.fileName(1)));
-        assertEquals(step30.toAbsolutePath().normalize(), v0.checkpointDirectory());
+        assertEquals(step30.toAbsolutePath().normalize().toUri().toString(), v0.uri());
         assertEquals(Long.valueOf(60), v1.step());
         assertEquals(CheckpointDigest.weightsSha256(step60), v1.sha256());
         assertEquals("test", v1.run());

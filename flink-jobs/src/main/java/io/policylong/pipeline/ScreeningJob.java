@@ -89,9 +89,11 @@ public final class ScreeningJob {
             announced = announced.union(parsers.get(i));
         }
         // Validated once, in order, off the task thread; every scheduler subtask then sees the same updates.
+        // Each validation has its own time limit; the operator's is a backstop for updates queued behind others.
+        int queued = 4;
+        long backstop = config.policy().validationTimeout().toMillis() * (queued + 1) + 60_000;
         SingleOutputStreamOperator<PolicyUpdate> validated = AsyncDataStream.orderedWait(announced,
-                new PolicyValidation(config), config.policy().validationTimeout().toMillis(), TimeUnit.MILLISECONDS,
-                4).name("validate policy").uid("validate-policies").setParallelism(1)
+                new PolicyValidation(config), backstop, TimeUnit.MILLISECONDS, queued).name("validate policy").uid("validate-policies").setParallelism(1)
                 .process(new PolicyVerdicts()).name("verdicts").uid("policy-verdicts").setParallelism(1);
         BroadcastStream<PolicyUpdate> policy = validated.broadcast(ScreeningScheduler.POLICY, SampleStage.NEWEST);
         SingleOutputStreamOperator<ScreeningTask> scheduled = documents

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -38,14 +39,24 @@ public final class ScreeningJobMain {
         }
         Configuration settings = JobSettings.of(config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(settings);
+        if (env instanceof LocalStreamEnvironment) {
+            // Outside `flink run` or a REST submission Flink would start a local cluster in this JVM.
+            throw new IllegalStateException("this is the entry point for a Flink cluster: submit the job jar with "
+                    + "`flink run` or the REST API (to run on this machine, use `bin/policylong run`)");
+        }
+        requireCheckpointing(env, location);
+        String destinations = ScreeningTopology.build(env, config, lines -> lines);
+        System.out.println("policylong: submitting '" + JOB_NAME + "': " + destinations);
+        env.execute(JOB_NAME);
+    }
+
+    /** Outputs are committed on checkpoints: a job without them would never commit a sample. */
+    static void requireCheckpointing(StreamExecutionEnvironment env, String location) {
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
             throw new IllegalArgumentException(location + ": checkpointing is off: set runtime.checkpoint-interval, "
                     + "or execution.checkpointing.interval in the cluster's configuration (samples and dead letters "
                     + "are committed on checkpoints)");
         }
-        String destinations = ScreeningTopology.build(env, config, lines -> lines);
-        System.out.println("policylong: submitting '" + JOB_NAME + "': " + destinations);
-        env.execute(JOB_NAME);
     }
 
     /** The value of {@code --config} (also {@code --config=VALUE}). */
@@ -53,7 +64,11 @@ public final class ScreeningJobMain {
         String value = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
-            if (arg.equals("--config") && i + 1 < args.size()) {
+            if (arg.equals("--config")) {
+                if (i + 1 == args.size()) {
+                    throw new IllegalArgumentException("--config needs a value: flink run policylong-job.jar --config "
+                            + "PATH_OR_URI");
+                }
                 value = args.get(++i);
             } else if (arg.startsWith("--config=")) {
                 value = arg.substring("--config=".length());

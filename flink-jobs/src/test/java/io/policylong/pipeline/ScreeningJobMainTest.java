@@ -25,6 +25,9 @@ class ScreeningJobMainTest {
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                 () -> ScreeningJobMain.configArgument(List.of()));
         assertTrue(missing.getMessage().startsWith("usage: flink run policylong-job.jar --config"));
+        IllegalArgumentException bare = assertThrows(IllegalArgumentException.class,
+                () -> ScreeningJobMain.configArgument(List.of("--config")));
+        assertTrue(bare.getMessage().startsWith("--config needs a value"), bare.getMessage());
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> ScreeningJobMain.configArgument(List.of("--confg", "x")));
         assertTrue(unknown.getMessage().contains("unexpected argument '--confg'"), unknown.getMessage());
@@ -72,8 +75,13 @@ class ScreeningJobMainTest {
                 "policy: {checkpoints: /data/announcements}",
                 "retrieval: {index: /data/index}",
                 "output: {samples: /data/samples, dead-letters: /data/dead}"));
-        e = assertThrows(IllegalArgumentException.class,
+        IllegalStateException local = assertThrows(IllegalStateException.class,
                 () -> ScreeningJobMain.main(new String[] {"--config", unchecked.toString()}));
-        assertTrue(e.getMessage().contains("checkpointing is off"), e.getMessage());
+        assertTrue(local.getMessage().contains("submit the job jar with `flink run` or the REST API"),
+                "run outside a cluster client, it starts no local cluster: " + local.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ScreeningJobMain.requireCheckpointing(
+                org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment(),
+                "job.yaml"));
+        assertTrue(e.getMessage().contains("job.yaml: checkpointing is off"), e.getMessage());
     }
 }

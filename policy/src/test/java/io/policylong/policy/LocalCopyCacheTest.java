@@ -93,11 +93,41 @@ class LocalCopyCacheTest {
     @Test
     void abandonedPartialCopiesAreRemoved() throws Exception {
         Path abandoned = Files.createDirectories(root.resolve(".a.123.partial"));
-        Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minusSeconds(2 * 3600)));
+        Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minusSeconds(2 * 86_400)));
         Path recent = Files.createDirectories(root.resolve(".b.456.partial"));
         new LocalCopyCache(root, 2).obtain("c", dir -> { });
         assertFalse(Files.exists(abandoned));
         assertTrue(Files.exists(recent), "a copy still in progress elsewhere is left alone");
+    }
+
+    @Test
+    void aCopyThatFailsItsCheckIsReplaced() throws Exception {
+        LocalCopyCache cache = new LocalCopyCache(root, 2);
+        AtomicInteger fills = new AtomicInteger();
+        LocalCopyCache.Filler filler = dir -> {
+            fills.incrementAndGet();
+            Files.writeString(dir.resolve("weights"), "good");
+        };
+        LocalCopyCache.Check check = copy -> {
+            if (!Files.readString(copy.resolve("weights")).equals("good")) {
+                throw new IOException("damaged");
+            }
+        };
+        Path copy = cache.obtain("a", filler, check);
+        Files.writeString(copy.resolve("weights"), "bad");
+        assertEquals(copy, cache.obtain("a", filler, check));
+        assertEquals("good", Files.readString(copy.resolve("weights")), "filled again");
+        assertEquals(2, fills.get());
+        assertEquals(List.of("a"), entries(root), "the damaged copy is gone, not left under another name");
+    }
+
+    @Test
+    void aRemovalCutShortByACrashIsFinished() throws Exception {
+        Path halfRemoved = Files.createDirectories(root.resolve(".old.42.evicted"));
+        Files.writeString(halfRemoved.resolve("weights"), "w");
+        new LocalCopyCache(root, 2).obtain("c", dir -> { });
+        assertFalse(Files.exists(halfRemoved));
+        assertEquals(List.of("c"), entries(root));
     }
 
     @Test

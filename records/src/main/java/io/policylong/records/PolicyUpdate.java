@@ -4,8 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.regex.Pattern;
@@ -18,7 +16,8 @@ import java.util.regex.Pattern;
  * "time": "2026-11-29T17:00:00Z", "run": "run-a"}}; {@code version} and {@code uri} are required.
  *
  * @param version monotonic policy version; consumers only ever move forward
- * @param uri the checkpoint directory, as a {@code file:} URI or a plain path
+ * @param uri the checkpoint directory: an absolute path, or a URI of any Flink file system ({@code file:},
+ *     {@code s3://}, {@code hdfs://}), which each TaskManager stages locally before loading
  * @param sha256 lowercase hex SHA-256 of the checkpoint's weights (see the model runtime's checkpoint digest),
  *     or null when not given
  * @param step trainer step, or null
@@ -43,18 +42,6 @@ public record PolicyUpdate(long version, String uri, String sha256, Long step, I
         if (step != null && step < 0) {
             throw new IllegalArgumentException("step must be non-negative, got " + step);
         }
-    }
-
-    /** The checkpoint directory the uri names. */
-    public Path checkpointDirectory() {
-        if (uri.startsWith("file:")) {
-            return Path.of(URI.create(uri));
-        }
-        if (uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-            throw new IllegalStateException("policy version " + version + ": only file URIs and paths can be "
-                    + "loaded, not " + uri);
-        }
-        return Path.of(uri);
     }
 
     /** Parses and validates the JSON form. */

@@ -71,5 +71,18 @@ class ClusterArtifactsTest {
         }
         assertTrue(jars.stream().noneMatch(j -> j.startsWith("flink-") || j.startsWith("kafka")
                 || j.startsWith("lucene") || j.startsWith("policylong")), jars.toString());
+        // Nothing that Flink's own lib/ already has (another version of it would come first or second at random).
+        List<String> flinkLib = new ArrayList<>();
+        try (Stream<Path> files = Files.list(Path.of(System.getProperty("policylong.flink.lib")))) {
+            files.forEach(f -> flinkLib.add(artifact(f.getFileName().toString())));
+        }
+        for (String jar : jars) {
+            assertFalse(flinkLib.contains(artifact(jar)), jar + " is already in Flink's lib/");
+        }
+    }
+
+    /** A jar's artifact name without its version ({@code commons-io-2.15.1.jar} -> {@code commons-io}). */
+    private static String artifact(String jar) {
+        return jar.replaceAll("-\\d.*$", "");
     }
 }

@@ -22,8 +22,9 @@ import java.util.stream.Stream;
 /**
  * A real Flink standalone session cluster for tests: one JobManager process
  * ({@code StandaloneSessionClusterEntrypoint}) and TaskManager processes ({@code TaskManagerRunner}), each its own
- * JVM, every listener on the loopback address. The processes run from the jars a Flink distribution's
- * {@code lib/} holds (the system tests' runtime dependencies, in {@code target/flink-lib}), plus the job's
+ * JVM, every listener on the loopback address. The processes run from the jars that make up a Flink
+ * distribution's {@code lib/}, resolved from Maven Central (flink-dist itself is not published there: the
+ * system tests' runtime dependencies, in {@code target/flink-lib}), plus the job's
  * {@code cluster-lib/}; their configuration is the distribution's defaults that matter here (its Java 17
  * flags), {@code conf/flink-cluster.yaml} merged in, and the test's settings. JVM options are taken from
  * {@code env.java.opts.*} the way Flink's start scripts apply them, so the settings in
@@ -85,12 +86,19 @@ final class FlinkProcessCluster implements AutoCloseable {
         return Path.of(System.getProperty("policylong.root", "..")).toAbsolutePath().normalize();
     }
 
-    /** The job jar of the build. */
-    static Path jobJar() {
+    /** The job jar of the build, refused when it is older than the job's compiled classes. */
+    static Path jobJar() throws IOException {
         Path jar = projectRoot().resolve("flink-jobs/target/policylong-job.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: the system tests run after `mvn package` of flink-jobs "
-                    + "(run them with `mvn verify`)");
+                    + "(run them with `mvn verify`, with -am when selecting this module)");
+        }
+        long built = Files.getLastModifiedTime(jar).toMillis();
+        try (Stream<Path> classes = Files.walk(projectRoot().resolve("flink-jobs/target/classes"))) {
+            if (classes.anyMatch(c -> c.toFile().lastModified() > built)) {
+                throw new IllegalStateException(jar + " is older than flink-jobs' classes: build it again (`mvn "
+                        + "verify -pl system-tests -am`)");
+            }
         }
         return jar;
     }

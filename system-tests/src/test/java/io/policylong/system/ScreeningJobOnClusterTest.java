@@ -138,7 +138,7 @@ class ScreeningJobOnClusterTest {
                 "input: {documents: " + files.resolve("in") + ", watch: 1s, max-document-chars: 20000,"
                         + " max-document-tokens: 4000}",
                 "policy: {checkpoints: " + files.resolve("checkpoints") + ", watch: 200ms}",
-                // The index stands on a remote file system: every TaskManager copies it into its cache.
+                // The index stands on a remote file system: the TaskManagers stage a copy in their local cache.
                 "retrieval: {index: " + RemoteTestFileSystemFactory.uri(fixtures.index())
                         + ", top-k: 4, max-candidates: 4}",
                 "output: {samples: " + files.resolve("samples") + ", dead-letters: " + files.resolve("dead-letters")

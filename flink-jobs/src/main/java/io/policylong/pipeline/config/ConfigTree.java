@@ -150,6 +150,15 @@ final class ConfigTree {
         return map;
     }
 
+    /** A duration that must be longer than zero (zero would mean "never" or "no limit" to Flink). */
+    Duration positiveDuration(String key, Duration fallback) {
+        Duration d = duration(key, fallback);
+        if (d != null && (d.isZero() || d.isNegative())) {
+            throw error(key, "must be longer than zero, got " + d);
+        }
+        return d;
+    }
+
     /** A duration such as {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h} or an ISO-8601 duration. */
     Duration duration(String key, Duration fallback) {
         String text = text(key, null);

@@ -36,6 +36,10 @@ public final class Locations {
      */
     public static String requireAbsolute(String source, String key, String location) {
         if (isUri(location)) {
+            if (!isAbsolute(location)) {
+                throw new IllegalArgumentException(source + ": " + key + ": '" + location + "' is a relative file: "
+                        + "URI; write file:///absolute/path");
+            }
             return location;
         }
         Path path = Path.of(location);
@@ -45,6 +49,22 @@ public final class Locations {
                     + "or a URI (file:///..., s3://..., hdfs://...)");
         }
         return fileUri(path);
+    }
+
+    /** Whether a location is absolute: a URI of a remote file system, an absolute {@code file:} URI, or path. */
+    public static boolean isAbsolute(String location) {
+        if (!isUri(location)) {
+            return Path.of(location).isAbsolute();
+        }
+        if (!location.startsWith("file:")) {
+            return true;
+        }
+        try {
+            URI uri = URI.create(location);
+            return !uri.isOpaque() && uri.getPath() != null && uri.getPath().startsWith("/");
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Whether a URI names the local file system. */

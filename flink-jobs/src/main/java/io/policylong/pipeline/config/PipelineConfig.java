@@ -120,7 +120,14 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
      * key, since it would resolve against each TaskManager's working directory.
      */
     public PipelineConfig withAbsoluteLocations(String source) {
-        return mapLocations((key, location) -> Locations.requireAbsolute(source, key, location));
+        return mapLocations((key, location) -> {
+            String uri = Locations.requireAbsolute(source, key, location);
+            if (key.equals("runtime.cache-dir") && !Locations.isLocal(uri)) {
+                throw new IllegalArgumentException(source + ": runtime.cache-dir: '" + location + "' must be a local "
+                        + "directory of each TaskManager");
+            }
+            return uri;
+        });
     }
 
     private PipelineConfig mapLocations(java.util.function.BinaryOperator<String> map) {
@@ -177,7 +184,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
                 "validation-timeout");
         Policy policy = new Policy(kafka != null ? po.text("checkpoints", null) : po.requiredText("checkpoints"),
                 po.text("initial-checkpoint", null), po.duration("watch", Duration.ofSeconds(2)),
-                po.positiveInt("resident-versions", 2), po.duration("validation-timeout", Duration.ofMinutes(30)));
+                po.positiveInt("resident-versions", 2), po.positiveDuration("validation-timeout", Duration.ofMinutes(30)));
         ConfigTree re = top.section("retrieval").only("corpus", "index", "chunk-chars", "top-k", "query-half-window",
                 "max-candidates");
         Retrieval retrieval = new Retrieval(re.text("corpus", null), re.requiredText("index"),
@@ -218,7 +225,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         Scoring scoring = new Scoring(so.text("device", "auto"), so.positiveInt("max-batch-tokens", 8192),
                 so.duration("max-delay", Duration.ofMillis(20)), so.positiveInt("queue", 256),
                 so.number("attention-block-mib", 8), so.number("mlp-block-mib", 32), so.number("entropy-block-mib", 32),
-                so.duration("timeout", Duration.ofMinutes(5)), so.positiveInt("attempts", 3),
+                so.positiveDuration("timeout", Duration.ofMinutes(5)), so.positiveInt("attempts", 3),
                 so.duration("retry-delay", Duration.ofSeconds(1)), so.positiveInt("capacity", 16));
         ConfigTree ou = top.section("output").only("samples", "dead-letters");
         if (kafka != null && (ou.has("samples") || ou.has("dead-letters"))) {
@@ -230,7 +237,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         ConfigTree ru = top.section("runtime").only("parallelism", "checkpoint-interval", "checkpoint-dir",
                 "web-ui-port", "summary-interval", "cache-dir");
         Runtime runtime = new Runtime(ru.has("parallelism") ? ru.positiveInt("parallelism", 1) : null,
-                ru.duration("checkpoint-interval", null), ru.text("checkpoint-dir", null),
+                ru.positiveDuration("checkpoint-interval", null), ru.text("checkpoint-dir", null),
                 ru.nonNegativeInt("web-ui-port", 8081), ru.duration("summary-interval", Duration.ofSeconds(10)),
                 ru.text("cache-dir", null));
         return new PipelineConfig(input, policy, retrieval, screening, assembly, new Rescreen(rate), scoring, output,

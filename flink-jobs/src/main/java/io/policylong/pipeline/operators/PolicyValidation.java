@@ -1,5 +1,6 @@
 package io.policylong.pipeline.operators;
 
+import io.policylong.pipeline.config.Locations;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.staging.LocalStaging;
 import io.policylong.pipeline.tasks.PolicyVerdict;
@@ -10,7 +11,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -33,7 +38,10 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
 
     private final PipelineConfig config;
     private final ExecutorFactory executors;
+    /** Takes the validations one at a time, in order. */
     private transient ExecutorService executor;
+    /** Runs each validation in its own thread, so one that hangs past the timeout can be abandoned. */
+    private transient ExecutorService workers;
     private transient LocalStaging staging;
     /**
      * Updates handed over and not validated yet, by arrival: validation runs later, in order, on the executor,
@@ -58,6 +66,11 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
     @Override
     public void open(OpenContext context) {
         executor = executors.create();
+        workers = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "policy-validation-worker");
+            t.setDaemon(true);
+            return t;
+        });
         staging = LocalStaging.forCache(config.runtime().cacheDirectory(), config.policy().residentVersions() + 2);
         pending = new ConcurrentSkipListMap<>();
         arrivals = 0;
@@ -68,15 +81,36 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
         if (executor != null) {
             executor.shutdownNow();
         }
+        if (workers != null) {
+            workers.shutdownNow();
+        }
     }
 
     @Override
     public void asyncInvoke(PolicyUpdate update, ResultFuture<PolicyVerdict> result) {
         long arrival = arrivals++;
         pending.put(arrival, update.version());
-        CompletableFuture.supplyAsync(() -> validate(arrival, update), executor)
+        CompletableFuture.supplyAsync(() -> validateInTime(arrival, update), executor)
                 .whenComplete((verdict, error) -> result.complete(List.of(error == null ? verdict
                         : PolicyVerdict.rejected(update, "checkpoint rejected: " + EntropyStage.rootMessage(error)))));
+    }
+
+    /** Validates within {@code policy.validation-timeout}, counted from the start of this validation. */
+    private PolicyVerdict validateInTime(long arrival, PolicyUpdate update) {
+        Future<PolicyVerdict> running = workers.submit(() -> validate(arrival, update));
+        try {
+            return running.get(config.policy().validationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            running.cancel(true);
+            return PolicyVerdict.rejected(update, "checkpoint validation timed out after "
+                    + config.policy().validationTimeout());
+        } catch (ExecutionException e) {
+            return PolicyVerdict.rejected(update, "checkpoint rejected: " + EntropyStage.rootMessage(e));
+        } catch (InterruptedException e) {
+            running.cancel(true);
+            Thread.currentThread().interrupt();
+            return PolicyVerdict.rejected(update, "checkpoint validation was interrupted");
+        }
     }
 
     private PolicyVerdict validate(long arrival, PolicyUpdate update) {
@@ -87,6 +121,11 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
             // be replaced at once (a replayed policy topic holds every version ever announced). An older one
             // arriving after a newer one is still validated and then rejected as not newer, with a dead letter.
             return PolicyVerdict.superseded(update, newer);
+        }
+        if (!Locations.isAbsolute(update.uri())) {
+            // It would resolve against whichever working directory the loading TaskManager has.
+            return PolicyVerdict.rejected(update, "checkpoint uri '" + update.uri() + "' is a relative path; "
+                    + "announce an absolute path or a URI");
         }
         try {
             Path directory = staging.checkpoint(update.version(), update.uri(), update.sha256());
@@ -99,7 +138,8 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
 
     @Override
     public void timeout(PolicyUpdate update, ResultFuture<PolicyVerdict> result) {
-        // Must complete the future, or the operator waits forever.
+        // The operator's own timeout is a backstop above the per-validation one (it also counts the time an update
+        // waits behind others). It must complete the future, or the operator waits forever.
         result.complete(List.of(PolicyVerdict.rejected(update, "checkpoint validation timed out after "
                 + config.policy().validationTimeout())));
     }

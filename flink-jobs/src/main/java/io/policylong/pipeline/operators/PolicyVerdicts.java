@@ -31,10 +31,12 @@ public final class PolicyVerdicts extends ProcessFunction<PolicyVerdict, PolicyU
     private transient ListState<Long> newestState;
     private transient long newest;
     private transient Counter superseded;
+    private transient Counter rejected;
 
     @Override
     public void open(OpenContext context) {
         superseded = getRuntimeContext().getMetricGroup().counter("policiesSuperseded");
+        rejected = getRuntimeContext().getMetricGroup().counter("policiesRejected");
     }
 
     @Override
@@ -51,6 +53,7 @@ public final class PolicyVerdicts extends ProcessFunction<PolicyVerdict, PolicyU
                     + " (versions only move forward)";
         }
         if (reason != null) {
+            rejected.inc();
             ctx.output(DeadLetters.TAG, DeadLetter.of("policy", "version " + update.version(), reason, update.uri()));
             return;
         }

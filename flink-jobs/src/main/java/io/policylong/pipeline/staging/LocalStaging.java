@@ -56,12 +56,16 @@ public final class LocalStaging {
             return directory;
         }
         String key = "policy-" + version + "-" + shortHash(uri + "\n" + sha256);
+        LocalCopyCache.Check verified = copy -> {
+            if (sha256 != null) {
+                CheckpointDigest.verify(copy, sha256);
+            }
+        };
+        // Verified when copied, and again on the cached files at every load (a damaged copy is fetched anew).
         return checkpoints.obtain(key, target -> {
             RemoteFiles.copyInto(uri, target);
-            if (sha256 != null) {
-                CheckpointDigest.verify(target, sha256);
-            }
-        });
+            verified.verify(target);
+        }, verified);
     }
 
     /** The local directory of a retrieval index (a directory, or a {@code .zip} of one, when remote). */
@@ -69,7 +73,10 @@ public final class LocalStaging {
         if (Locations.isLocal(uri)) {
             return Locations.localPath(uri);
         }
-        Path copy = indexes.obtain("index-" + shortHash(uri), target -> RemoteFiles.copyInto(uri, target));
+        // Keyed by the remote index's size and modification time too: an index rebuilt under the same URI is
+        // fetched again.
+        Path copy = indexes.obtain("index-" + shortHash(uri + "\n" + RemoteFiles.identity(uri)),
+                target -> RemoteFiles.copyInto(uri, target));
         return singleDirectoryInside(copy);
     }
 

@@ -18,6 +18,34 @@ final class RemoteFiles {
     private RemoteFiles() {
     }
 
+    /**
+     * What identifies the current content of a remote file or directory without reading it: its size and
+     * modification time (for a directory, those of every file in it).
+     */
+    static String identity(String uri) throws IOException {
+        org.apache.flink.core.fs.Path source = new org.apache.flink.core.fs.Path(uri);
+        FileSystem fs = source.getFileSystem();
+        if (!fs.exists(source)) {
+            throw new IOException(uri + " does not exist");
+        }
+        StringBuilder id = new StringBuilder();
+        describe(fs, fs.getFileStatus(source), id);
+        return id.toString();
+    }
+
+    private static void describe(FileSystem fs, FileStatus status, StringBuilder id) throws IOException {
+        if (status.isDir()) {
+            FileStatus[] entries = fs.listStatus(status.getPath());
+            java.util.Arrays.sort(entries, java.util.Comparator.comparing(s -> s.getPath().getName()));
+            for (FileStatus entry : entries) {
+                describe(fs, entry, id);
+            }
+        } else {
+            id.append(status.getPath().getName()).append(':').append(status.getLen()).append(':')
+                    .append(status.getModificationTime()).append(';');
+        }
+    }
+
     /** Copies what {@code uri} names into the empty local directory {@code target}. */
     static void copyInto(String uri, Path target) throws IOException {
         org.apache.flink.core.fs.Path source = new org.apache.flink.core.fs.Path(uri);

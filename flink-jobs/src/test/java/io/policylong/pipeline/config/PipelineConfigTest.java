@@ -57,6 +57,31 @@ class PipelineConfigTest {
     }
 
     @Test
+    void aRelativeFileUriAndARemoteCacheDirectoryAreRefused() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(
+                "input: {documents: file:data/in}", "policy: {checkpoints: /c}", "retrieval: {index: /i}",
+                "output: {samples: /s, dead-letters: /d}").withAbsoluteLocations("job.yaml"));
+        assertTrue(e.getMessage().contains("input.documents: 'file:data/in' is a relative file: URI"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> parse(
+                "input: {documents: /in}", "policy: {checkpoints: /c}", "retrieval: {index: /i}",
+                "output: {samples: /s, dead-letters: /d}", "runtime: {cache-dir: s3://b/cache}")
+                .withAbsoluteLocations("job.yaml"));
+        assertTrue(e.getMessage().contains("runtime.cache-dir: 's3://b/cache' must be a local directory"),
+                e.getMessage());
+        assertTrue(Locations.isAbsolute("s3://b/x") && Locations.isAbsolute("file:///x") && Locations.isAbsolute("/x"));
+        assertTrue(!Locations.isAbsolute("x/y") && !Locations.isAbsolute("file:x"));
+    }
+
+    @Test
+    void durationsThatWouldMeanNeverAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(
+                "input: {documents: /in}", "policy: {checkpoints: /c, validation-timeout: 0s}", "retrieval: {index: /i}",
+                "output: {samples: /s, dead-letters: /d}"));
+        assertTrue(e.getMessage().contains("policy.validation-timeout: must be longer than zero"), e.getMessage());
+    }
+
+    @Test
     void theEmbeddedRunnerResolvesRelativePathsAgainstItsWorkingDirectory() throws Exception {
         PipelineConfig config = parse(
                 "input: {documents: data/in.jsonl}",

@@ -95,6 +95,9 @@ class PolicyValidationTest {
         PolicyVerdict digest = validate(List.of(update(2, v1, "00".repeat(32)))).get(0);
         assertTrue(digest.reason().contains("weights sha256 is"), digest.reason());
         assertEquals(PolicyVerdict.Outcome.ACCEPTED, validate(List.of(update(3, v1, null))).get(0).outcome());
+        PolicyVerdict relative = validate(List.of(new PolicyUpdate(4, "checkpoints/v1", null, null, null, null)))
+                .get(0);
+        assertTrue(relative.reason().contains("is a relative path"), relative.reason());
     }
 
     @Test

@@ -76,6 +76,36 @@ class LocalStagingTest {
     }
 
     @Test
+    void aDamagedCachedCopyIsFetchedAgainBeforeItIsLoaded() throws Exception {
+        LocalStaging staging = staging("cache-g");
+        Path local = staging.checkpoint(6, RemoteTestFileSystemFactory.uri(checkpoint), sha);
+        byte[] weights = Files.readAllBytes(local.resolve("model.safetensors"));
+        weights[weights.length - 1] ^= 1;
+        Files.write(local.resolve("model.safetensors"), weights);
+        Path again = staging.checkpoint(6, RemoteTestFileSystemFactory.uri(checkpoint), sha);
+        assertEquals(sha, CheckpointDigest.weightsSha256(again), "the weights loaded are the announced ones");
+    }
+
+    @Test
+    void aRemoteIndexRebuiltUnderTheSameUriIsFetchedAgain() throws Exception {
+        Path index = dir.resolve("rebuilt/chunks");
+        try (ChunkIndexBuilder builder = new ChunkIndexBuilder(index, 200, String::length)) {
+            builder.add(new Document("d1", "The lighthouse keeper polished the brass lamp.", null, Map.of()));
+        }
+        LocalStaging staging = staging("cache-h");
+        try (ChunkIndex opened = ChunkIndex.open(staging.index(RemoteTestFileSystemFactory.uri(index)))) {
+            assertEquals(1, opened.size());
+        }
+        try (ChunkIndexBuilder builder = new ChunkIndexBuilder(index, 200, String::length)) {
+            builder.add(new Document("d1", "The lighthouse keeper polished the brass lamp.", null, Map.of()));
+            builder.add(new Document("d2", "Interest rates rose sharply.", null, Map.of()));
+        }
+        try (ChunkIndex opened = ChunkIndex.open(staging.index(RemoteTestFileSystemFactory.uri(index)))) {
+            assertEquals(2, opened.size(), "the new build, not the cached old one");
+        }
+    }
+
+    @Test
     void aRemoteCopyWithOtherWeightsIsNeverInstalled() throws Exception {
         LocalStaging staging = staging("cache-b");
         InvalidCheckpointException e = assertThrows(InvalidCheckpointException.class,
