@@ -10,7 +10,10 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -47,7 +50,7 @@ public final class EmbeddedRunner {
         PipelineConfig.Runtime runtime = new PipelineConfig.Runtime(
                 r.parallelism() == null ? DEFAULT_PARALLELISM : r.parallelism(),
                 r.checkpointInterval() == null ? DEFAULT_CHECKPOINT_INTERVAL : r.checkpointInterval(),
-                r.checkpointDirectory(), r.webUiPort(), r.summaryInterval(), r.cacheDirectory());
+                r.checkpointDirectory(), r.webUi(), r.summaryInterval(), r.cacheDirectory());
         return new PipelineConfig(config.input(), config.policy(), config.retrieval(), config.screening(),
                 config.assembly(), config.rescreen(), config.scoring(), config.output(), runtime, config.kafka());
     }
@@ -64,10 +67,23 @@ public final class EmbeddedRunner {
         return this;
     }
 
-    /** The Flink configuration of the local cluster: the job's settings, the web UI and the summary reporter. */
+    /**
+     * The Flink configuration of the local cluster: the job's settings, the summary reporter, and every listener
+     * on the web UI's address (loopback unless configured otherwise), with job submission through the web UI off
+     * and cancelling only when configured.
+     */
     public Configuration flinkConfiguration() {
         Configuration conf = JobSettings.of(config);
-        conf.set(RestOptions.BIND_PORT, config.runtime().webUiPort() + "-" + (config.runtime().webUiPort() + 20));
+        PipelineConfig.WebUi web = config.runtime().webUi();
+        conf.set(RestOptions.BIND_ADDRESS, web.address());
+        conf.set(RestOptions.ADDRESS, web.address());
+        conf.set(RestOptions.BIND_PORT, web.port() + "-" + (web.port() + 20));
+        conf.set(JobManagerOptions.ADDRESS, web.address());
+        conf.set(JobManagerOptions.BIND_HOST, web.address());
+        conf.set(TaskManagerOptions.HOST, web.address());
+        conf.set(TaskManagerOptions.BIND_HOST, web.address());
+        conf.set(WebOptions.SUBMIT_ENABLE, false);
+        conf.set(WebOptions.CANCEL_ENABLE, web.cancel());
         conf.setString("metrics.reporter.summary.factory.class", SummaryReporterFactory.class.getName());
         conf.setString("metrics.reporter.summary.interval", config.runtime().summaryInterval().toMillis() + " ms");
         if (savepoint != null) {
@@ -82,6 +98,13 @@ public final class EmbeddedRunner {
      * last samples); without it, returns the running job.
      */
     public JobClient run(Duration untilIdle) throws Exception {
+        String address = config.runtime().webUi().address();
+        if (!java.net.InetAddress.getByName(address).isLoopbackAddress()) {
+            console.printf("run: WARNING: the web UI and the cluster's endpoints listen on %s, reachable from other "
+                    + "machines; anyone who can reach them can see the job%s%n", address,
+                    config.runtime().webUi().cancel() ? " and cancel it" : "");
+            console.flush();
+        }
         return run(StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConfiguration()), untilIdle);
     }
 
@@ -91,10 +114,10 @@ public final class EmbeddedRunner {
         env.configure(JobSettings.of(config));
         String destinations = ScreeningTopology.build(env, config, inputTap);
         JobClient client = env.executeAsync(ScreeningJobMain.JOB_NAME);
-        console.printf("run: job %s started; %s, Flink checkpoints -> %s; web UI on http://localhost:%d (or the "
-                + "next free port)%n", client.getJobID(), destinations,
-                config.runtime().checkpointDirectory(),
-                config.runtime().webUiPort());
+        PipelineConfig.WebUi web = config.runtime().webUi();
+        console.printf("run: job %s started; %s, Flink checkpoints -> %s; web UI on http://%s:%d (or the next free "
+                + "port)%n", client.getJobID(), destinations, config.runtime().checkpointDirectory(), web.address(),
+                web.port());
         console.flush();
         if (untilIdle == null) {
             return client;

@@ -86,8 +86,16 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
      * uses its own defaults. {@code cacheDirectory} is where a TaskManager keeps local copies of remote
      * checkpoints and indexes (null: the JVM's temporary directory).
      */
-    public record Runtime(Integer parallelism, Duration checkpointInterval, String checkpointDirectory, int webUiPort,
+    public record Runtime(Integer parallelism, Duration checkpointInterval, String checkpointDirectory, WebUi webUi,
             Duration summaryInterval, String cacheDirectory) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /**
+     * The embedded runner's web UI and REST endpoint: the address it binds (loopback unless asked), the first
+     * port tried, and whether it may cancel jobs (it never takes job submissions).
+     */
+    public record WebUi(String address, int port, boolean cancel) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -143,7 +151,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         Output ou = new Output(m.apply("output.samples", output.samples()),
                 m.apply("output.dead-letters", output.deadLetters()));
         Runtime ru = new Runtime(runtime.parallelism(), runtime.checkpointInterval(),
-                m.apply("runtime.checkpoint-dir", runtime.checkpointDirectory()), runtime.webUiPort(),
+                m.apply("runtime.checkpoint-dir", runtime.checkpointDirectory()), runtime.webUi(),
                 runtime.summaryInterval(), m.apply("runtime.cache-dir", runtime.cacheDirectory()));
         return new PipelineConfig(in, po, re, screening, assembly, rescreen, scoring, ou, ru, kafka);
     }
@@ -235,11 +243,12 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         Output output = kafka != null ? new Output(null, null)
                 : new Output(ou.requiredText("samples"), ou.requiredText("dead-letters"));
         ConfigTree ru = top.section("runtime").only("parallelism", "checkpoint-interval", "checkpoint-dir",
-                "web-ui-port", "summary-interval", "cache-dir");
+                "web-ui-port", "web-ui-address", "web-ui-cancel", "summary-interval", "cache-dir");
         Runtime runtime = new Runtime(ru.has("parallelism") ? ru.positiveInt("parallelism", 1) : null,
                 ru.positiveDuration("checkpoint-interval", null), ru.text("checkpoint-dir", null),
-                ru.nonNegativeInt("web-ui-port", 8081), ru.duration("summary-interval", Duration.ofSeconds(10)),
-                ru.text("cache-dir", null));
+                new WebUi(ru.text("web-ui-address", "127.0.0.1"), ru.nonNegativeInt("web-ui-port", 8081),
+                        ru.bool("web-ui-cancel", false)),
+                ru.duration("summary-interval", Duration.ofSeconds(10)), ru.text("cache-dir", null));
         return new PipelineConfig(input, policy, retrieval, screening, assembly, new Rescreen(rate), scoring, output,
                 runtime, kafka);
     }
