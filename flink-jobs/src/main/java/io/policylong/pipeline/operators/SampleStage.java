@@ -62,6 +62,7 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
     private transient Counter hardNegatives;
     private transient Counter written;
     private transient Counter dropped;
+    private transient Counter withoutPositive;
     private transient Histogram positiveGain;
     private transient Histogram negativeGain;
     private transient Histogram staleness;
@@ -81,6 +82,7 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
         hardNegatives = metrics.counter("hardNegatives");
         written = metrics.counter("samplesWritten");
         dropped = metrics.counter("samplesDropped");
+        withoutPositive = metrics.counter("samplesWithoutPositive");
         positiveGain = metrics.histogram("positiveGainMilli", new DescriptiveStatisticsHistogram(10_000));
         negativeGain = metrics.histogram("hardNegativeGainMilli", new DescriptiveStatisticsHistogram(10_000));
         staleness = metrics.histogram("sampleStaleness", new DescriptiveStatisticsHistogram(1000));
@@ -125,6 +127,12 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
                 negativeGain.update(Math.round(c.bestGain() * 1000));
             }
             PipelineConfig.Assembly a = config.assembly();
+            if (a.requirePositive() && classes.positives().isEmpty()) {
+                // Hard negatives and the document alone teach no long-range dependency.
+                withoutPositive.inc();
+                dropped.inc();
+                return;
+            }
             SampleAssembler sampleAssembler = new SampleAssembler(a.layout(), a.targetTokens(), a.minFill(),
                     a.separator(), verified.separatorTokens(), a.metaChunkChars());
             Optional<TrainingSample> sample = sampleAssembler.assemble(new SampleAssembler.DocumentInput(id,

@@ -113,7 +113,7 @@ public record JobFixtures(Path v0, Path v1, Path index, List<Document> documents
         return String.join("\n",
                 "screening: {alpha: 0.5, max-anchors: 3, skip-first: 8, window-tokens: 256, left-context: 64,",
                 "            epsilon: 0.99, epsilon-neg: 0.98}",
-                "assembly: {target-tokens: 4096, min-fill: 0.0}",
+                "assembly: {target-tokens: 4096, min-fill: 0.0, require-positive: false}",
                 "rescreen: {documents-per-second: 50}",
                 "scoring: {device: cpu, max-delay: 5ms, capacity: 4}");
     }

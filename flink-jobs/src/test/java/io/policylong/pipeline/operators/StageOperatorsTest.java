@@ -70,6 +70,7 @@ class StageOperatorsTest {
 
     static Path checkpoint;
     static PipelineConfig config;
+    static String yaml;
     static LoadedCheckpoint model;
 
     @BeforeAll
@@ -88,7 +89,7 @@ class StageOperatorsTest {
             builder.add(new Document("unrelated", "Interest rates rose sharply in the second quarter.", null,
                     Map.of()));
         }
-        String yaml = String.join("\n",
+        yaml = String.join("\n",
                 "input: {documents: " + dir.resolve("docs") + ", max-document-chars: 2000, max-document-tokens: 300}",
                 "policy: {checkpoints: " + dir.resolve("checkpoints") + "}",
                 "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
@@ -251,6 +252,28 @@ class StageOperatorsTest {
             assertEquals(expected, g.entropyWithContext(), 1e-4, "H' at " + g.position());
             assertEquals((g.entropy() - expected) / g.entropy(), g.gain(), 1e-5, "dI at " + g.position());
         }
+    }
+
+    @Test
+    void aDocumentWithoutAPositiveGivesNoSampleUnlessAskedFor() throws Exception {
+        String text = "The lighthouse keeper polished the brass lamp every evening.";
+        List<Anchor> anchors = List.of(new Anchor(20, 2.0f, 0));
+        Candidate weak = new Candidate("unrelated#0", "unrelated", "Interest rates rose.", 2f, anchors);
+        VerifiedDocument negativesOnly = new VerifiedDocument(new RetrievedDocument(scoredWithSpike("self", text, 20),
+                anchors, List.of(weak)), List.of(new VerifiedContext(weak, 20,
+                        List.of(new AnchorGain(20, 2.0f, 2.2f, -0.1f, 0)))), 2, null);
+        PipelineConfig allowing = PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml.replace(
+                "input-ids: true}", "input-ids: true, require-positive: false}")), "test").withAbsoluteLocations("test");
+        for (PipelineConfig c : List.of(config, allowing)) {
+            try (var h = ProcessFunctionTestHarnesses.forBroadcastProcessFunction(new SampleStage(c),
+                    SampleStage.NEWEST)) {
+                h.processElement(negativesOnly, 0);
+                assertEquals(c.assembly().requirePositive() ? 0 : 1, h.extractOutputValues().size(),
+                        "require-positive " + c.assembly().requirePositive());
+                assertTrue(h.getSideOutput(DeadLetters.TAG) == null || h.getSideOutput(DeadLetters.TAG).isEmpty());
+            }
+        }
+        assertTrue(config.assembly().requirePositive(), "required by default");
     }
 
     @Test
