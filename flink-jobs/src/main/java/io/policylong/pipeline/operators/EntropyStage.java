@@ -6,6 +6,7 @@ import io.policylong.model.scoring.ScoreRequest;
 import io.policylong.model.scoring.ScoreResult;
 import io.policylong.model.tokenizer.TokenizedText;
 import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.scoring.LeasedScoring;
 import io.policylong.pipeline.scoring.ScoringService;
 import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.screening.ScoringWindows;
@@ -56,25 +57,9 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     @Override
     public void asyncInvoke(ScreeningTask task, ResultFuture<ScoredDocument> result) {
-        service.lease(task.policy()).whenComplete((lease, error) -> {
-            if (error != null) {
-                result.complete(List.of(ScoredDocument.failedTransiently(task, "policy version "
-                        + task.policy().version() + " could not be loaded: " + rootMessage(error))));
-                return;
-            }
-            try {
-                score(task, lease).whenComplete((scored, failure) -> {
-                    lease.close();
-                    result.complete(List.of(failure != null
-                            ? ScoredDocument.failedTransiently(task, "entropy scoring failed: " + rootMessage(failure))
-                            : scored));
-                });
-            } catch (RuntimeException | InterruptedException e) {
-                lease.close();
-                result.complete(List.of(ScoredDocument.failedTransiently(task, "entropy scoring failed: "
-                        + rootMessage(e))));
-            }
-        });
+        LeasedScoring.run(service, task.policy(), lease -> score(task, lease),
+                reason -> ScoredDocument.failedTransiently(task, reason),
+                reason -> ScoredDocument.failedTransiently(task, "entropy scoring failed: " + reason), result);
     }
 
     private CompletableFuture<ScoredDocument> score(ScreeningTask task, CheckpointRegistry<PolicyRef>.Lease lease)
@@ -133,13 +118,4 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
                 + config.scoring().timeout())));
     }
 
-    static String rootMessage(Throwable t) {
-        Throwable cause = t;
-        while (cause.getCause() != null && cause.getCause() != cause
-                && (cause instanceof java.util.concurrent.CompletionException
-                        || cause instanceof java.util.concurrent.ExecutionException)) {
-            cause = cause.getCause();
-        }
-        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    }
 }

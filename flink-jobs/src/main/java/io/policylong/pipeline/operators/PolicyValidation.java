@@ -2,6 +2,7 @@ package io.policylong.pipeline.operators;
 
 import io.policylong.pipeline.config.Locations;
 import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.scoring.LeasedScoring;
 import io.policylong.pipeline.staging.LocalStaging;
 import io.policylong.pipeline.tasks.PolicyVerdict;
 import io.policylong.policy.CheckpointValidator;
@@ -92,7 +93,7 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
         pending.put(arrival, update.version());
         CompletableFuture.supplyAsync(() -> validateInTime(arrival, update), executor)
                 .whenComplete((verdict, error) -> result.complete(List.of(error == null ? verdict
-                        : PolicyVerdict.rejected(update, "checkpoint rejected: " + EntropyStage.rootMessage(error)))));
+                        : PolicyVerdict.rejected(update, "checkpoint rejected: " + LeasedScoring.rootMessage(error)))));
     }
 
     /** Validates within {@code policy.validation-timeout}, counted from the start of this validation. */
@@ -105,7 +106,7 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
             return PolicyVerdict.rejected(update, "checkpoint validation timed out after "
                     + config.policy().validationTimeout());
         } catch (ExecutionException e) {
-            return PolicyVerdict.rejected(update, "checkpoint rejected: " + EntropyStage.rootMessage(e));
+            return PolicyVerdict.rejected(update, "checkpoint rejected: " + LeasedScoring.rootMessage(e));
         } catch (InterruptedException e) {
             running.cancel(true);
             Thread.currentThread().interrupt();
@@ -132,7 +133,7 @@ public final class PolicyValidation extends RichAsyncFunction<PolicyUpdate, Poli
             CheckpointValidator.validate(directory, null);
             return PolicyVerdict.accepted(update);
         } catch (Exception e) {
-            return PolicyVerdict.rejected(update, "checkpoint rejected: " + EntropyStage.rootMessage(e));
+            return PolicyVerdict.rejected(update, "checkpoint rejected: " + LeasedScoring.rootMessage(e));
         }
     }
 

@@ -8,6 +8,7 @@ import io.policylong.model.scoring.ScoreRequest;
 import io.policylong.model.scoring.ScoreResult;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.scoring.LeasedScoring;
 import io.policylong.pipeline.scoring.ScoringService;
 import io.policylong.pipeline.tasks.PolicyRef;
 import io.policylong.pipeline.screening.Candidate;
@@ -60,27 +61,9 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     @Override
     public void asyncInvoke(RetrievedDocument document, ResultFuture<VerifiedDocument> result) {
-        service.lease(document.scored().task().policy()).whenComplete((lease, error) -> {
-            if (error != null) {
-                result.complete(List.of(VerifiedDocument.failed(document, "policy version "
-                        + document.scored().task().policy().version() + " could not be loaded: "
-                        + EntropyStage.rootMessage(error))));
-                return;
-            }
-            try {
-                verify(document, lease).whenComplete((verified, failure) -> {
-                    lease.close();
-                    result.complete(List.of(failure != null
-                            ? VerifiedDocument.failed(document, "verification failed: "
-                                    + EntropyStage.rootMessage(failure))
-                            : verified));
-                });
-            } catch (RuntimeException | InterruptedException e) {
-                lease.close();
-                result.complete(List.of(VerifiedDocument.failed(document, "verification failed: "
-                        + EntropyStage.rootMessage(e))));
-            }
-        });
+        LeasedScoring.run(service, document.scored().task().policy(), lease -> verify(document, lease),
+                reason -> VerifiedDocument.failed(document, reason),
+                reason -> VerifiedDocument.failed(document, "verification failed: " + reason), result);
     }
 
     /** One request per candidate and scoring window of its anchors. */

@@ -9,12 +9,14 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Checkpoints resident for scoring, by policy version. {@link #acquire} loads a version on first use and
  * returns a {@link Lease}; concurrent requests for a version that is still loading wait for the same load.
  * At most {@code maxResident} versions stay loaded when no lease needs more: the newest ones are kept, and an
- * older version is freed as soon as no lease holds it. A load that fails is reported to every waiter and forgotten (a later
+ * older version is freed as soon as no lease holds it (closed on the registry's executor, so a lease may be
+ * released from any thread, the version's own batcher thread included). A load that fails is reported to every waiter and forgotten (a later
  * request tries again); versions already loaded are not touched. A caller that cancels or times out its
  * request releases its claim on the version.
  */
@@ -210,7 +212,15 @@ public final class CheckpointRegistry<S> implements AutoCloseable {
                 }
             }
         }
-        toClose.forEach(LoadedCheckpoint::close);
+        for (LoadedCheckpoint checkpoint : toClose) {
+            // Never on the caller's thread: the last lease of a version is often released on that version's own
+            // batcher thread (from a completion stage), which cannot close its own batcher.
+            try {
+                executor.execute(checkpoint::close);
+            } catch (RejectedExecutionException e) {
+                checkpoint.close(); // the executor is shut down: the registry is closing, on an ordinary thread
+            }
+        }
     }
 
     /** Versions currently loaded, oldest first. */

@@ -13,6 +13,7 @@ import io.policylong.model.safetensors.SafetensorsDType;
 import io.policylong.model.testing.TestCheckpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -182,6 +183,41 @@ class CheckpointRegistryTest {
             float a = one.checkpoint().scorer().score(List.of(request)).get(0).entropy()[2];
             float b = four.checkpoint().scorer().score(List.of(request)).get(0).entropy()[2];
             assertNotEquals(a, b);
+        }
+    }
+
+    @Test
+    void theLastLeaseOfAnEvictedVersionMayBeReleasedOnThatVersionsOwnBatcherThread() throws Exception {
+        try (CheckpointRegistry<Path> registry = registry(2, null)) {
+            CheckpointRegistry<Path>.Lease first = registry.acquire(1, dir.resolve("v1")).get(30, TimeUnit.SECONDS);
+            MicroBatcher batcher = first.checkpoint().batcher(new BatchingSettings(4096, Duration.ofMillis(200), 8));
+            // Two newer versions load while the first is still leased: it is past the limit, freed on release.
+            registry.acquire(2, dir.resolve("v2")).get(30, TimeUnit.SECONDS).close();
+            registry.acquire(3, dir.resolve("v3")).get(30, TimeUnit.SECONDS).close();
+            assertEquals(List.of(1L, 2L, 3L), registry.residentVersions());
+            // As the scoring stages do: the work completes on the batcher's thread, which releases the lease.
+            CompletableFuture<String> done = batcher.submit(ScoreRequest.allPositions(new long[] {1, 2, 3, 4}))
+                    .thenApply(result -> {
+                        first.close();
+                        return "completed";
+                    });
+            assertEquals("completed", done.get(30, TimeUnit.SECONDS), "the caller's work completes");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!registry.residentVersions().equals(List.of(2L, 3L)) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(List.of(2L, 3L), registry.residentVersions());
+            long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            boolean closed = false;
+            while (!closed && System.nanoTime() < closeDeadline) {
+                try {
+                    batcher.submit(ScoreRequest.allPositions(new long[] {1, 2})).get(5, TimeUnit.SECONDS);
+                    Thread.sleep(20);
+                } catch (java.util.concurrent.RejectedExecutionException | java.util.concurrent.ExecutionException e) {
+                    closed = true;
+                }
+            }
+            assertTrue(closed, "the evicted version's batcher (and model) are closed");
         }
     }
 }
