@@ -45,6 +45,7 @@ public final class ScreeningJobMain {
                     + "`flink run` or the REST API (to run on this machine, use `bin/policylong run`)");
         }
         requireCheckpointing(env, location);
+        KafkaTopicSetup.prepare(config, line -> System.out.println("policylong: " + line));
         String destinations = ScreeningTopology.build(env, config, lines -> lines);
         System.out.println("policylong: submitting '" + JOB_NAME + "': " + destinations);
         env.execute(JOB_NAME);

@@ -2,6 +2,7 @@ package io.policylong.cli.local;
 
 import io.policylong.connectors.files.SourceLine;
 import io.policylong.pipeline.JobSettings;
+import io.policylong.pipeline.KafkaTopicSetup;
 import io.policylong.pipeline.ScreeningJobMain;
 import io.policylong.pipeline.ScreeningTopology;
 import io.policylong.pipeline.config.PipelineConfig;
@@ -112,6 +113,10 @@ public final class EmbeddedRunner {
     public JobClient run(StreamExecutionEnvironment env, Duration untilIdle) throws Exception {
         PipelineProgress.reset();
         env.configure(JobSettings.of(config));
+        KafkaTopicSetup.prepare(config, line -> {
+            console.println("run: " + line);
+            console.flush();
+        });
         String destinations = ScreeningTopology.build(env, config, inputTap);
         JobClient client = env.executeAsync(ScreeningJobMain.JOB_NAME);
         PipelineConfig.WebUi web = config.runtime().webUi();

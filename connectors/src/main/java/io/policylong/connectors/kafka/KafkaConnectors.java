@@ -30,14 +30,18 @@ public final class KafkaConnectors {
     }
 
     /**
-     * JSON records of a topic as {@link SourceLine}s, from where {@code start} says when the job has no state.
+     * JSON records of a topic as {@link SourceLine}s, from where {@code start} says when the job has no state. A
+     * topic that does not exist yet is read once it is created (partitions are discovered every 10 seconds).
      * Offsets are part of Flink's checkpoints, so a restore reads on from where the checkpoint was taken.
      */
     public static KafkaSource<SourceLine> jsonRecords(String bootstrapServers, String topic, String groupId,
             int maxValueBytes, Map<String, String> properties, Start start) {
         return KafkaSource.<SourceLine>builder()
                 .setBootstrapServers(bootstrapServers)
-                .setTopics(topic)
+                // Subscribed by pattern: a topic that does not exist yet is no failure; partition discovery finds it
+                // once it is created.
+                .setTopicPattern(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(topic)))
+                .setProperty("partition.discovery.interval.ms", "10000")
                 .setGroupId(groupId)
                 .setStartingOffsets(start == Start.EARLIEST ? OffsetsInitializer.earliest()
                         : OffsetsInitializer.committedOffsets(

@@ -105,7 +105,8 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
      */
     public record Kafka(String bootstrapServers, String documentsTopic, String policiesTopic, String samplesTopic,
             String deadLettersTopic, String groupId, String transactionalIdPrefix, int maxRecordBytes,
-            Duration transactionTimeout, java.util.Map<String, String> properties) implements Serializable {
+            Duration transactionTimeout, java.util.Map<String, String> properties, boolean createTopics,
+            Integer partitions, Short replicationFactor) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -170,13 +171,19 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         if (top.has("kafka")) {
             ConfigTree ka = top.section("kafka").only("bootstrap-servers", "documents-topic", "policies-topic",
                     "samples-topic", "dead-letters-topic", "group-id", "transactional-id-prefix", "max-record-bytes",
-                    "transaction-timeout", "properties");
+                    "transaction-timeout", "properties", "create-topics", "partitions", "replication-factor");
+            int replication = ka.nonNegativeInt("replication-factor", 0);
+            if (replication > Short.MAX_VALUE) {
+                throw ka.error("replication-factor", "is too large: " + replication);
+            }
             kafka = new Kafka(ka.requiredText("bootstrap-servers"), ka.text("documents-topic", "policylong.documents"),
                     ka.text("policies-topic", "policylong.policies"), ka.text("samples-topic", "policylong.samples"),
                     ka.text("dead-letters-topic", "policylong.dead-letters"), ka.text("group-id", "policylong-screening"),
                     ka.text("transactional-id-prefix", "policylong-screening"),
                     ka.positiveInt("max-record-bytes", 16 * 1024 * 1024),
-                    ka.duration("transaction-timeout", Duration.ofMinutes(15)), ka.stringMap("properties"));
+                    ka.duration("transaction-timeout", Duration.ofMinutes(15)), ka.stringMap("properties"),
+                    ka.bool("create-topics", true), ka.has("partitions") ? ka.positiveInt("partitions", 1) : null,
+                    replication == 0 ? null : (short) replication);
         }
         ConfigTree in = top.section("input").only("documents", "watch", "max-line-bytes", "max-document-chars",
                 "max-document-tokens");
