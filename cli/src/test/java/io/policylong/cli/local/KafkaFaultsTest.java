@@ -135,7 +135,7 @@ class KafkaFaultsTest {
 
     private static void assertExactlyOnePerDocument(String run) throws Exception {
         List<String> ids = committedSampleIds(run + ".samples");
-        Set<String> undisturbed = fixtures.documents().stream().map(d -> SampleAssembler.sampleId(d.id(), 0))
+        Set<String> undisturbed = fixtures.documents().stream().map(d -> SampleAssembler.sampleId(d.id(), 0, d.text()))
                 .collect(Collectors.toSet());
         assertEquals(undisturbed, Set.copyOf(ids), "the samples of an undisturbed run");
         assertEquals(undisturbed.size(), ids.size(), "none duplicated: " + ids);

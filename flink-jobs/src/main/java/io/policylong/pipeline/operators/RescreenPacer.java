@@ -45,6 +45,13 @@ public final class RescreenPacer extends KeyedProcessFunction<String, ScreeningT
     @Override
     public void processElement(ScreeningTask task, Context ctx, Collector<ScreeningTask> out) throws Exception {
         if (!task.rescreen()) {
+            // A document that arrived with new text is screened now; a re-screen of its old text still parked
+            // would screen it twice.
+            ScreeningTask waiting = parked.value();
+            if (waiting != null && waiting.policy().version() <= task.policy().version()) {
+                parked.clear();
+                backlog.decrementAndGet();
+            }
             out.collect(task);
             return;
         }

@@ -21,7 +21,8 @@ import org.apache.flink.util.Collector;
 
 /**
  * Decides what to screen under which policy. Documents are kept in keyed state (RocksDB) by id; the current
- * policy lives in broadcast state. A document is screened under the current version when it arrives (or when
+ * policy lives in broadcast state. A document whose id and text are already stored is a duplicate and changes
+ * nothing (counted); one with a stored id and new text replaces the stored text and is screened again. A document is screened under the current version when it arrives (or when
  * the first policy arrives, if none had yet). Updates arrive already validated ({@link PolicyValidation}, once,
  * upstream), in the same order on every subtask; one is accepted only if its version is newer than the current
  * one (a deterministic check, so all subtasks agree), otherwise it goes to the dead letters and the current
@@ -44,6 +45,8 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
     private transient ValueState<StoredDocument> documents;
     private transient Counter screenings;
     private transient Counter rejectedPolicies;
+    private transient Counter duplicates;
+    private transient Counter replaced;
     private transient AtomicLong currentVersion;
 
     @Override
@@ -51,6 +54,8 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
         documents = getRuntimeContext().getState(DOCUMENT);
         screenings = getRuntimeContext().getMetricGroup().counter("screeningsScheduled");
         rejectedPolicies = getRuntimeContext().getMetricGroup().counter("policiesRejected");
+        duplicates = getRuntimeContext().getMetricGroup().counter("documentsDuplicate");
+        replaced = getRuntimeContext().getMetricGroup().counter("documentsReplaced");
         currentVersion = new AtomicLong(-1);
         getRuntimeContext().getMetricGroup().gauge("currentVersion", () -> currentVersion.get());
     }
@@ -58,8 +63,16 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
     @Override
     public void processElement(Document document, ReadOnlyContext ctx, Collector<ScreeningTask> out) throws Exception {
         PolicyRef policy = ctx.getBroadcastState(POLICY).get(CURRENT);
-        if (documents.value() == null) {
+        StoredDocument stored = documents.value();
+        if (stored == null) {
             PipelineProgress.documentStored(document.id());
+        } else if (stored.document().text().equals(document.text())) {
+            // Same id and text: it is screened (or waits for a policy, or is re-screened) already.
+            duplicates.inc();
+            return;
+        } else {
+            // Same id, new text: the new text replaces the old and is screened under the current version.
+            replaced.inc();
         }
         if (policy == null) {
             documents.update(new StoredDocument(document, -1));

@@ -57,11 +57,15 @@ public final class SampleAssembler {
         this.metaChunkChars = metaChunkChars;
     }
 
-    /** The id of the sample of a document under a policy version. */
-    public static String sampleId(String documentId, long version) {
+    /**
+     * The id of a document's sample under a version: stable (the same document, id and text, screened under the
+     * same version always gets the same id, so a replayed screening writes the same sample) and different when
+     * the text of an id changes.
+     */
+    public static String sampleId(String documentId, long version, String text) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest((documentId + "\u0000" + version).getBytes(StandardCharsets.UTF_8));
+                    .digest((documentId + "\u0000" + version + "\u0000" + text).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
@@ -73,7 +77,7 @@ public final class SampleAssembler {
      */
     public Optional<TrainingSample> assemble(DocumentInput document, long version,
             ContextClassifier.Classification contexts) {
-        String id = sampleId(document.id(), version);
+        String id = sampleId(document.id(), version, document.text());
         List<SampleSegment> segments = layout == SampleLayout.SHUFFLE
                 ? shuffle(document, contexts, id)
                 : interleave(document, contexts);

@@ -216,4 +216,38 @@ class ScreeningJobTest {
         assertFalse(ids.isEmpty());
         return ids;
     }
+
+    @Test
+    void aDocumentArrivingAgainIsScreenedAgainOnlyWhenItsTextChanged() throws Exception {
+        Path run = root.resolve("duplicates");
+        Document first = documents.get(0);
+        Document changed = new Document(first.id(), first.text() + " A closing sentence added later.",
+                first.source(), first.meta());
+        List<String> again = new ArrayList<>();
+        for (Document d : documents) {
+            again.add(d.toJson());
+        }
+        again.add(changed.toJson());
+        Path documentsFile = writeDocuments(run, again);
+        announce(run, 0, v0, null);
+        JobClient client = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(),
+                config(run, documentsFile), null);
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        // Every document once, and the first again for its new text.
+        while (PipelineProgress.snapshot().committed() < documents.size() + 1 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        stop(client, run);
+
+        List<TrainingSample> samples = samples(run);
+        assertEquals(documents.size() + 1, samples.size(), "duplicates screened once, the new text once more");
+        assertEquals(samples.size(), samples.stream().map(TrainingSample::sampleId).distinct().count());
+        List<String> texts = samples.stream().filter(s -> s.documentId().equals(first.id()))
+                .map(s -> s.segments().stream().filter(x -> x.role() == SampleSegment.Role.DOCUMENT)
+                        .map(SampleSegment::text).collect(Collectors.joining()))
+                .sorted().toList();
+        assertEquals(2, texts.size(), texts.toString());
+        assertTrue(texts.get(0).contains("A closing sentence added later.") != texts.get(1).contains(
+                "A closing sentence added later."), "one sample of each text");
+    }
 }

@@ -59,4 +59,18 @@ class RescreenPacerTest {
             assertNull(h.getOperator().getKeyedStateStore().getState(RescreenPacer.PARKED).value(), "state cleared");
         }
     }
+
+    @Test
+    void aDocumentArrivingWithNewTextTakesThePlaceOfItsParkedRescreen() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<String, ScreeningTask, ScreeningTask> h =
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(new RescreenPacer(10), t -> t.document().id(),
+                        Types.STRING)) {
+            h.setProcessingTime(1000);
+            h.processElement(new StreamRecord<>(task("a", 1, true)));
+            h.processElement(new StreamRecord<>(task("a", 1, false)));
+            assertEquals(List.of("a@1"), drain(h), "the new text is screened at once");
+            h.setProcessingTime(2000);
+            assertEquals(List.of(), drain(h), "and the old text is not screened a second time");
+        }
+    }
 }

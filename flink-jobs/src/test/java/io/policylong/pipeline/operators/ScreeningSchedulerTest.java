@@ -1,6 +1,7 @@
 package io.policylong.pipeline.operators;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.policylong.records.DeadLetter;
@@ -124,6 +125,32 @@ class ScreeningSchedulerTest {
 
             h.processBroadcastElement(new StreamRecord<>(update(8, v1, CheckpointDigest.weightsSha256(v1))));
             assertEquals(List.of("a@8r"), tasks(h), "a newer version still goes through");
+        }
+    }
+
+    @Test
+    void aDocumentArrivingAgainIsScreenedAgainOnlyWhenItsTextChanged() throws Exception {
+        try (var h = harness()) {
+            h.processBroadcastElement(new StreamRecord<>(update(0, v0, null)));
+            h.processElement(new StreamRecord<>(doc("a")));
+            assertEquals(List.of("a@0"), tasks(h));
+
+            h.processElement(new StreamRecord<>(doc("a")));
+            assertEquals(List.of(), tasks(h), "same id, same text, same version: nothing to do");
+
+            Document changed = new Document("a", "new text of a", null, Map.of());
+            h.processElement(new StreamRecord<>(changed));
+            List<ScreeningTask> out = h.extractOutputValues();
+            assertEquals(1, out.size(), "new text: screened again");
+            assertEquals("new text of a", out.get(0).document().text());
+            assertFalse(out.get(0).rescreen());
+            h.getOutput().clear();
+            assertEquals("new text of a", stored(h, "a").document().text(), "the new text replaces the stored one");
+
+            h.processBroadcastElement(new StreamRecord<>(update(1, v1, null)));
+            List<ScreeningTask> rescreened = h.extractOutputValues();
+            assertEquals(1, rescreened.size());
+            assertEquals("new text of a", rescreened.get(0).document().text(), "re-screened with the new text");
         }
     }
 }

@@ -52,7 +52,7 @@ class SampleAssemblerTest {
         assertTrue(ids.containsAll(List.of("p1", "p2", "n-early", "n-late")));
         assertEquals(460 + 400 + 4 * 2, s.tokens());
         assertTrue(s.tokens() <= 900);
-        assertEquals(SampleAssembler.sampleId("doc-1", 3), s.sampleId());
+        assertEquals(SampleAssembler.sampleId("doc-1", 3, document().text()), s.sampleId());
         assertEquals(ids, assembler.assemble(document(), 3, contexts()).orElseThrow().segments().stream()
                 .map(SampleSegment::sourceId).toList(), "the same sample every time");
         assertEquals(SampleSegment.Role.POSITIVE, s.segments().stream().filter(x -> x.sourceId().equals("p1")).findFirst()
@@ -98,7 +98,10 @@ class SampleAssemblerTest {
 
     @Test
     void differentVersionsGiveDifferentSampleIds() {
-        assertNotEquals(SampleAssembler.sampleId("doc-1", 1), SampleAssembler.sampleId("doc-1", 2));
-        assertEquals(32, SampleAssembler.sampleId("doc-1", 1).length());
+        assertNotEquals(SampleAssembler.sampleId("doc-1", 1, "t"), SampleAssembler.sampleId("doc-1", 2, "t"));
+        assertEquals(32, SampleAssembler.sampleId("doc-1", 1, "t").length());
+        assertEquals(SampleAssembler.sampleId("doc-1", 1, "t"), SampleAssembler.sampleId("doc-1", 1, "t"), "stable");
+        assertNotEquals(SampleAssembler.sampleId("doc-1", 1, "t"), SampleAssembler.sampleId("doc-1", 1, "new t"),
+                "new text under the same id: another sample");
     }
 }
