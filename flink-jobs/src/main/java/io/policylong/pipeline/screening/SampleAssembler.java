@@ -169,10 +169,11 @@ public final class SampleAssembler {
         }
         List<SampleSegment> segments = new ArrayList<>(positives);
         for (int i = 0; i < ranges.size(); i++) {
+            // Contexts come before the text they serve, so the sample always ends with document text.
+            segments.addAll(negativesByChunk.get(i));
             int[] r = ranges.get(i);
             segments.add(new SampleSegment(SampleSegment.Role.DOCUMENT, document.id() + "#" + i,
                     document.text().substring(r[0], r[1]), chunkTokens[i], List.of()));
-            segments.addAll(negativesByChunk.get(i));
         }
         return segments;
     }

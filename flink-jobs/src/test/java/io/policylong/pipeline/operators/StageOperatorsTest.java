@@ -299,8 +299,9 @@ class StageOperatorsTest {
                     anchors, List.of()), "verification timed out"), 0);
             TrainingSample sample = h.extractOutputValues().get(0);
             assertEquals("self", sample.documentId());
-            assertEquals(List.of(SampleSegment.Role.POSITIVE, SampleSegment.Role.DOCUMENT,
-                    SampleSegment.Role.HARD_NEGATIVE), sample.segments().stream().map(SampleSegment::role).toList());
+            assertEquals(List.of(SampleSegment.Role.POSITIVE, SampleSegment.Role.HARD_NEGATIVE,
+                    SampleSegment.Role.DOCUMENT), sample.segments().stream().map(SampleSegment::role).toList(),
+                    "interleave: contexts before the text they serve, document text last");
             assertEquals(sample.tokens(), sample.inputIds().length, "input ids of the whole sample");
             assertEquals("verification", h.getSideOutput(DeadLetters.TAG).poll().getValue().stage());
 

@@ -77,11 +77,14 @@ class SampleAssemblerTest {
     }
 
     @Test
-    void interleavePutsPositivesFirstAndNegativesAfterTheirMetaChunk() {
+    void interleavePutsPositivesFirstAndEachNegativeBeforeTheTextItServesAndEndsWithTheDocument() {
         SampleAssembler assembler = new SampleAssembler(SampleLayout.INTERLEAVE, 1000, 0.5, "|", 1, 300);
         TrainingSample s = assembler.assemble(document(), 3, contexts()).orElseThrow();
         List<String> ids = s.segments().stream().map(SampleSegment::sourceId).toList();
-        assertEquals(List.of("p1", "p2", "doc-1#0", "n-early", "doc-1#1", "n-late"), ids);
+        // A hard negative sits before the meta-chunk holding its earliest anchor (the text it was retrieved for),
+        // like a positive it is context for what follows; the sample ends with document text.
+        assertEquals(List.of("p1", "p2", "n-early", "doc-1#0", "n-late", "doc-1#1"), ids);
+        assertEquals(SampleSegment.Role.DOCUMENT, s.segments().get(s.segments().size() - 1).role());
         StringBuilder document = new StringBuilder();
         List<SampleSegment> parts = new ArrayList<>();
         for (SampleSegment seg : s.segments()) {
@@ -93,7 +96,7 @@ class SampleAssemblerTest {
         assertEquals(DOC_TEXT, document.toString(), "the meta-chunks are the whole document in order");
         assertEquals(DOC_TEXT.length(), parts.stream().mapToInt(SampleSegment::tokens).sum());
         assertEquals(DOC_TEXT.length() + 400 + 5, s.tokens());
-        assertTrue(s.text().startsWith("context p1|context p2|First part"));
+        assertTrue(s.text().startsWith("context p1|context p2|context n-early|First part"), s.text());
     }
 
     @Test
