@@ -11,7 +11,18 @@ import java.io.Serializable;
  * @param windowStart first document token of the scoring window the entropy was computed in (0 unless the
  *     document was scored in windows); verification uses the same window so H and H' differ only by the
  *     prepended context
+ * @param candidates how many retrieved candidates were verified at this anchor (0 before retrieval)
  */
-public record Anchor(int position, float entropy, int windowStart) implements Serializable {
+public record Anchor(int position, float entropy, int windowStart, int candidates) implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    /** An anchor before retrieval. */
+    public Anchor(int position, float entropy, int windowStart) {
+        this(position, entropy, windowStart, 0);
+    }
+
+    /** This anchor with the number of candidates verified at it. */
+    public Anchor withCandidates(int count) {
+        return new Anchor(position, entropy, windowStart, count);
+    }
 }

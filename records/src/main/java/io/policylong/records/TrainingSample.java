@@ -44,7 +44,7 @@ public record TrainingSample(String sampleId, String documentId, long policyVers
      * {@code num_tokens}, {@code separator}, {@code segments} (each: {@code role}, {@code source_id},
      * {@code text}, {@code num_tokens} and, for contexts, {@code anchors} with {@code position},
      * {@code entropy}, {@code entropy_with_context}, {@code gain} and {@code window_start}), the document's
-     * {@code anchors} ({@code position}, {@code entropy}, {@code window_start}) and, when present,
+     * {@code anchors} ({@code position}, {@code entropy}, {@code window_start}, {@code candidates}) and, when present,
      * {@code input_ids}.
      */
     public String toJson() {
@@ -80,6 +80,7 @@ public record TrainingSample(String sampleId, String documentId, long policyVers
             o.put("position", a.position());
             o.put("entropy", a.entropy());
             o.put("window_start", a.windowStart());
+            o.put("candidates", a.candidates());
         }
         if (inputIds != null) {
             ArrayNode ids = node.putArray("input_ids");
@@ -114,7 +115,7 @@ public record TrainingSample(String sampleId, String documentId, long policyVers
             List<Anchor> anchors = new ArrayList<>();
             for (JsonNode a : root.path("anchors")) {
                 anchors.add(new Anchor(a.path("position").asInt(), (float) a.path("entropy").asDouble(),
-                        a.path("window_start").asInt()));
+                        a.path("window_start").asInt(), a.path("candidates").asInt()));
             }
             long[] ids = null;
             if (root.has("input_ids")) {

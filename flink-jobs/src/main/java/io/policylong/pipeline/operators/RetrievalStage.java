@@ -8,18 +8,16 @@ import io.policylong.pipeline.retrieval.ChunkIndex;
 import io.policylong.pipeline.staging.LocalStaging;
 import io.policylong.pipeline.screening.AnchorQuery;
 import io.policylong.pipeline.screening.AnchorSelector;
-import io.policylong.pipeline.screening.Candidate;
+import io.policylong.pipeline.screening.CandidateSelection;
 import io.policylong.pipeline.screening.NearDuplicates;
 import io.policylong.pipeline.screening.QueryPlanner;
 import io.policylong.pipeline.tasks.RetrievedDocument;
 import io.policylong.pipeline.tasks.ScoredDocument;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -27,10 +25,11 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.util.Collector;
 
 /**
- * Anchors and retrieval: picks the document's anchors from its entropies, turns them into queries (the text
- * around each anchor; nearby anchors share one), searches the fixed corpus (never the document's own chunks),
- * merges the hits per chunk (a chunk found for several anchors serves all of them), drops near-duplicates of
- * the document and keeps the best {@code maxCandidates}. A document whose scoring failed goes to the dead
+ * Anchors and retrieval: picks the document's anchors from its entropies, gives each its own query (the text
+ * around it), searches the fixed corpus for each (never the document's own chunks), drops near-duplicates of
+ * the document, and selects at most {@code maxCandidates} chunks rank by rank over the anchors
+ * ({@link CandidateSelection}): a chunk serves the anchors whose own results hold it, and each anchor records
+ * how many candidates it has. A document whose scoring failed goes to the dead
  * letters here.
  */
 public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocument, RetrievedDocument> {
@@ -46,6 +45,7 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
     private transient Counter candidates;
     private transient Counter nearDuplicates;
     private transient Histogram anchorsPerDocument;
+    private transient Histogram candidatesPerAnchor;
     private transient Map<Long, Counter> screenedByVersion;
 
     public RetrievalStage(PipelineConfig config) {
@@ -67,6 +67,7 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
         candidates = metrics.counter("candidatesRetrieved");
         nearDuplicates = metrics.counter("candidatesNearDuplicate");
         anchorsPerDocument = metrics.histogram("anchorsPerDocument", new DescriptiveStatisticsHistogram(1000));
+        candidatesPerAnchor = metrics.histogram("candidatesPerAnchor", new DescriptiveStatisticsHistogram(1000));
         screenedByVersion = new java.util.HashMap<>();
     }
 
@@ -94,28 +95,31 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
         String documentId = scored.task().document().id();
         String text = scored.task().document().text();
         List<AnchorQuery> queries = planner.plan(found, text, scored.tokenStarts(), scored.tokenEnds());
-        Map<String, ChunkHit> hits = new LinkedHashMap<>();
-        Map<String, Set<Anchor>> served = new LinkedHashMap<>();
-        for (AnchorQuery query : queries) {
-            for (ChunkHit hit : index.search(query.text(), config.retrieval().topK(), documentId)) {
-                hits.merge(hit.chunkId(), hit, (a, b) -> a.score() >= b.score() ? a : b);
-                served.computeIfAbsent(hit.chunkId(), k -> new TreeSet<>(Comparator.comparingInt(Anchor::position)))
-                        .addAll(query.anchors());
-            }
-        }
         Set<String> documentShingles = duplicates.shingles(text);
-        List<Candidate> kept = new ArrayList<>();
-        for (ChunkHit hit : hits.values()) {
-            if (duplicates.isNearDuplicate(hit.text(), documentShingles)) {
-                nearDuplicates.inc();
-                continue;
+        Map<String, Boolean> nearDuplicate = new HashMap<>();
+        List<CandidateSelection.AnchorHits> perAnchor = new ArrayList<>();
+        for (AnchorQuery query : queries) {
+            List<ChunkHit> kept = new ArrayList<>();
+            for (ChunkHit hit : index.search(query.text(), config.retrieval().topK(), documentId)) {
+                boolean duplicate = nearDuplicate.computeIfAbsent(hit.chunkId(), id -> {
+                    boolean d = duplicates.isNearDuplicate(hit.text(), documentShingles);
+                    if (d) {
+                        nearDuplicates.inc();
+                    }
+                    return d;
+                });
+                if (!duplicate) {
+                    kept.add(hit);
+                }
             }
-            kept.add(new Candidate(hit.chunkId(), hit.documentId(), hit.text(), hit.score(),
-                    new ArrayList<>(served.get(hit.chunkId()))));
+            perAnchor.add(new CandidateSelection.AnchorHits(query.anchor(), kept));
         }
-        kept.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::chunkId));
-        List<Candidate> best = kept.subList(0, Math.min(kept.size(), config.retrieval().maxCandidates()));
-        candidates.inc(best.size());
-        out.collect(new RetrievedDocument(scored, found, best));
+        CandidateSelection.Selection selection = CandidateSelection.select(perAnchor,
+                config.retrieval().maxCandidates());
+        candidates.inc(selection.candidates().size());
+        for (Anchor a : selection.anchors()) {
+            candidatesPerAnchor.update(a.candidates());
+        }
+        out.collect(new RetrievedDocument(scored, selection.anchors(), selection.candidates()));
     }
 }

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * Turns anchors into retrieval queries: each anchor's query is the text of the tokens within
- * {@code halfWindow} of it; anchors whose windows overlap share one query spanning all of them.
+ * {@code halfWindow} of it. Every anchor has its own query, even when the windows of nearby anchors overlap, so
+ * that each gets its own ranked results (see {@link CandidateSelection}).
  */
 public final class QueryPlanner {
     private final int halfWindow;
@@ -19,9 +20,9 @@ public final class QueryPlanner {
     }
 
     /**
-     * The queries of a document.
+     * The queries of a document, one per anchor, in the anchors' order.
      *
-     * @param anchors in document order
+     * @param anchors the anchors
      * @param text the document text
      * @param tokenStarts character start of every token in the text (-1 for tokens without a span)
      * @param tokenEnds character end of every token
@@ -29,31 +30,15 @@ public final class QueryPlanner {
     public List<AnchorQuery> plan(List<Anchor> anchors, String text, int[] tokenStarts, int[] tokenEnds) {
         List<AnchorQuery> queries = new ArrayList<>();
         int tokens = tokenStarts.length;
-        List<Anchor> group = new ArrayList<>();
-        int groupStart = 0;
-        int groupEnd = 0;
         for (Anchor a : anchors) {
             int start = Math.max(0, a.position() - halfWindow);
             int end = Math.min(tokens, a.position() + halfWindow + 1);
-            if (!group.isEmpty() && start <= groupEnd) {
-                group.add(a);
-                groupEnd = Math.max(groupEnd, end);
-                continue;
-            }
-            if (!group.isEmpty()) {
-                queries.add(query(group, groupStart, groupEnd, text, tokenStarts, tokenEnds));
-            }
-            group = new ArrayList<>(List.of(a));
-            groupStart = start;
-            groupEnd = end;
-        }
-        if (!group.isEmpty()) {
-            queries.add(query(group, groupStart, groupEnd, text, tokenStarts, tokenEnds));
+            queries.add(query(a, start, end, text, tokenStarts, tokenEnds));
         }
         return queries;
     }
 
-    private static AnchorQuery query(List<Anchor> group, int start, int end, String text, int[] starts, int[] ends) {
+    private static AnchorQuery query(Anchor anchor, int start, int end, String text, int[] starts, int[] ends) {
         int from = -1;
         int to = -1;
         for (int t = start; t < end; t++) {
@@ -63,6 +48,6 @@ public final class QueryPlanner {
             }
         }
         String span = from < 0 ? "" : text.substring(from, to);
-        return new AnchorQuery(group, start, end, span);
+        return new AnchorQuery(anchor, start, end, span);
     }
 }

@@ -49,7 +49,7 @@ class ScreeningLogicTest {
     }
 
     @Test
-    void nearbyAnchorsShareAQuery() {
+    void everyAnchorHasItsOwnQueryEvenWhenWindowsOverlap() {
         String text = "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj";
         int[] starts = new int[10];
         int[] ends = new int[10];
@@ -60,10 +60,11 @@ class ScreeningLogicTest {
         QueryPlanner planner = new QueryPlanner(1);
         List<AnchorQuery> queries = planner.plan(List.of(new Anchor(2, 3f, 0), new Anchor(3, 3f, 0),
                 new Anchor(8, 3f, 0)), text, starts, ends);
-        assertEquals(2, queries.size());
-        assertEquals("bbbb cccc dddd eeee", queries.get(0).text());
-        assertEquals(2, queries.get(0).anchors().size());
-        assertEquals("hhhh iiii jjjj", queries.get(1).text());
+        assertEquals(3, queries.size());
+        assertEquals("bbbb cccc dddd", queries.get(0).text());
+        assertEquals("cccc dddd eeee", queries.get(1).text());
+        assertEquals(3, queries.get(1).anchor().position());
+        assertEquals("hhhh iiii jjjj", queries.get(2).text());
     }
 
     @Test

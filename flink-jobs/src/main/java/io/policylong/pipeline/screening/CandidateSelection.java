@@ -1,0 +1,86 @@
+package io.policylong.pipeline.screening;
+
+import io.policylong.pipeline.retrieval.ChunkHit;
+import io.policylong.records.Anchor;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Chooses the candidates to verify from each anchor's own retrieval results. Every anchor has its own query
+ * and its own ranked top-k; a chunk serves exactly the anchors whose results hold it (its one verification pass
+ * measures all of them). The candidate budget is shared out over the anchors rank by rank (each anchor's best
+ * chunk first, strongest anchor first, then each one's second best, and so on), so no anchor is starved by
+ * another whose query scores higher: BM25 scores of different queries are not comparable, ranks are. A chunk's
+ * score is its reciprocal-rank fusion over the anchors that found it.
+ */
+public final class CandidateSelection {
+    /** The constant of reciprocal-rank fusion: ranks far down count little, the first ranks about equally. */
+    static final int FUSION_K = 60;
+
+    private CandidateSelection() {
+    }
+
+    /**
+     * One anchor's results.
+     *
+     * @param anchor the anchor
+     * @param hits its query's chunks, best first (already without the document's own or duplicate chunks)
+     */
+    public record AnchorHits(Anchor anchor, List<ChunkHit> hits) {
+    }
+
+    /**
+     * The selection.
+     *
+     * @param candidates the chunks to verify, highest fused score first
+     * @param anchors every anchor with the number of selected candidates that serve it
+     */
+    public record Selection(List<Candidate> candidates, List<Anchor> anchors) {
+    }
+
+    /** Selects at most {@code budget} candidates. */
+    public static Selection select(List<AnchorHits> perAnchor, int budget) {
+        List<AnchorHits> strongestFirst = new ArrayList<>(perAnchor);
+        strongestFirst.sort(Comparator.comparingDouble((AnchorHits a) -> a.anchor().entropy()).reversed()
+                .thenComparingInt(a -> a.anchor().position()));
+        Map<String, ChunkHit> chosen = new LinkedHashMap<>();
+        int deepest = perAnchor.stream().mapToInt(a -> a.hits().size()).max().orElse(0);
+        for (int rank = 0; rank < deepest && chosen.size() < budget; rank++) {
+            for (AnchorHits a : strongestFirst) {
+                if (rank < a.hits().size() && chosen.size() < budget) {
+                    chosen.putIfAbsent(a.hits().get(rank).chunkId(), a.hits().get(rank));
+                }
+            }
+        }
+        Map<String, List<Anchor>> served = new HashMap<>();
+        Map<String, Double> fused = new HashMap<>();
+        Map<Integer, Integer> perAnchorCount = new HashMap<>();
+        for (AnchorHits a : perAnchor) {
+            for (int rank = 0; rank < a.hits().size(); rank++) {
+                String id = a.hits().get(rank).chunkId();
+                if (chosen.containsKey(id)) {
+                    served.computeIfAbsent(id, k -> new ArrayList<>()).add(a.anchor());
+                    fused.merge(id, 1.0 / (FUSION_K + rank + 1), Double::sum);
+                    perAnchorCount.merge(a.anchor().position(), 1, Integer::sum);
+                }
+            }
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        for (ChunkHit hit : chosen.values()) {
+            List<Anchor> anchors = new ArrayList<>(served.get(hit.chunkId()));
+            anchors.sort(Comparator.comparingInt(Anchor::position));
+            candidates.add(new Candidate(hit.chunkId(), hit.documentId(), hit.text(),
+                    fused.get(hit.chunkId()).floatValue(), anchors));
+        }
+        candidates.sort(Comparator.comparingDouble(Candidate::score).reversed().thenComparing(Candidate::chunkId));
+        List<Anchor> anchors = new ArrayList<>();
+        for (AnchorHits a : perAnchor) {
+            anchors.add(a.anchor().withCandidates(perAnchorCount.getOrDefault(a.anchor().position(), 0)));
+        }
+        return new Selection(candidates, anchors);
+    }
+}
