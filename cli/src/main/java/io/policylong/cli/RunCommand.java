@@ -3,6 +3,7 @@ package io.policylong.cli;
 import io.policylong.policy.PolicyDescriptorFiles;
 import io.policylong.records.PolicyUpdate;
 import io.policylong.cli.local.EmbeddedRunner;
+import io.policylong.cli.local.RunHistory;
 import io.policylong.pipeline.config.Locations;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.policy.CheckpointAnnouncer;
@@ -10,6 +11,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
@@ -45,6 +48,26 @@ public final class RunCommand implements Callable<Integer> {
             description = "Start from this savepoint or retained checkpoint (the path `run` prints when it stops): "
                     + "stored documents, the current policy and source positions carry over.")
     String fromSavepoint;
+
+    @Option(names = "--fresh",
+            description = "Start with empty state even when the checkpoint directory holds checkpoints of an earlier "
+                    + "run (by default `run` resumes from the newest one, and refuses when the configuration has "
+                    + "changed). The input is then read from the start again, so samples already committed are "
+                    + "written again.")
+    boolean fresh;
+
+    /** The checkpoint directory of a local run, which must be on this machine for runs to resume. */
+    private static String requireLocalCheckpoints(PipelineConfig pipeline) {
+        String directory = pipeline.runtime().checkpointDirectory();
+        if (directory == null) {
+            throw new IllegalArgumentException("runtime.checkpoint-dir is required to run locally");
+        }
+        if (!Locations.isLocal(directory)) {
+            throw new IllegalArgumentException("runtime.checkpoint-dir must be a local directory for `run` (it resumes "
+                    + "from its checkpoints), not " + directory);
+        }
+        return directory;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -92,7 +115,35 @@ public final class RunCommand implements Callable<Integer> {
                     + "scripts/fetch-corpora.sh && bin/policylong corpus --out data/corpus)");
         }
         err.flush();
-        EmbeddedRunner runner = new EmbeddedRunner(pipeline, err).restoringFrom(fromSavepoint);
+        RunHistory history = RunHistory.open(Locations.localPath(requireLocalCheckpoints(pipeline)));
+        Map<String, String> settings = RunHistory.settingsOf(pipeline);
+        String restore = fromSavepoint;
+        if (fresh) {
+            history.forget();
+        } else if (restore == null && history.hasJob()) {
+            Optional<Path> point = history.newestRestorePoint();
+            if (point.isPresent()) {
+                List<String> changes = history.changes(settings);
+                if (!changes.isEmpty()) {
+                    throw new IllegalArgumentException("the configuration changed since the run whose checkpoints are "
+                            + "in " + pipeline.runtime().checkpointDirectory() + " (" + String.join("; ", changes)
+                            + "): resuming it could mix two jobs. Start anew with --fresh (samples already committed "
+                            + "are then written again), or restore explicitly with --from-savepoint PATH");
+                }
+                restore = point.get().toUri().toString();
+                err.printf("run: resuming from %s, the newest checkpoint of the previous run (--fresh starts anew)%n",
+                        point.get());
+            }
+        }
+        err.flush();
+        EmbeddedRunner runner = new EmbeddedRunner(pipeline, err).restoringFrom(restore).onStarted(client -> {
+            try {
+                history.record(settings, client.getJobID().toHexString());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("could not record the run in "
+                        + pipeline.runtime().checkpointDirectory(), e);
+            }
+        });
         JobClient client = runner.run(untilIdle == null ? null : Duration.ofSeconds(untilIdle));
         if (untilIdle == null) {
             err.println("run: running until interrupted (Ctrl-C)");

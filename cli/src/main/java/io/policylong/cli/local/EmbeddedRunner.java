@@ -35,6 +35,7 @@ public final class EmbeddedRunner {
     private final PrintWriter console;
     private UnaryOperator<DataStream<SourceLine>> inputTap = lines -> lines;
     private String savepoint;
+    private java.util.function.Consumer<JobClient> started = client -> { };
 
     /** @param config a configuration whose locations are resolved to URIs */
     public EmbeddedRunner(PipelineConfig config, PrintWriter console) {
@@ -59,6 +60,12 @@ public final class EmbeddedRunner {
     /** Starts the job from a savepoint or retained checkpoint instead of empty state (null: empty). */
     public EmbeddedRunner restoringFrom(String savepoint) {
         this.savepoint = savepoint;
+        return this;
+    }
+
+    /** Called with the job as soon as it is submitted (before {@link #run} waits for it to become idle). */
+    public EmbeddedRunner onStarted(java.util.function.Consumer<JobClient> listener) {
+        this.started = listener;
         return this;
     }
 
@@ -119,6 +126,7 @@ public final class EmbeddedRunner {
         });
         String destinations = ScreeningTopology.build(env, config, inputTap);
         JobClient client = env.executeAsync(ScreeningJobMain.JOB_NAME);
+        started.accept(client);
         PipelineConfig.WebUi web = config.runtime().webUi();
         console.printf("run: job %s started; %s, Flink checkpoints -> %s; web UI on http://%s:%d (or the next free "
                 + "port)%n", client.getJobID(), destinations, config.runtime().checkpointDirectory(), web.address(),
@@ -127,8 +135,9 @@ public final class EmbeddedRunner {
         if (untilIdle == null) {
             return client;
         }
-        PipelineProgress.waitUntilIdle(client, untilIdle);
-        String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL).get();
+        // A restored job may have nothing left to do: its documents are in its state, not in this JVM's progress.
+        PipelineProgress.waitUntilIdle(client, untilIdle, savepoint != null);
+        String savepoint = stopWithSavepoint(client);
         PipelineProgress.Snapshot s = PipelineProgress.snapshot();
         console.printf("run: idle for %s: %d documents, all screened under the newest version %d (%d screenings "
                 + "committed); stopped with savepoint %s%n", untilIdle, s.documents(), s.latestVersion(), s.committed(),
@@ -147,4 +156,22 @@ public final class EmbeddedRunner {
         return client;
     }
 
+
+    /**
+     * Stops the job with a savepoint; tried again while some task of a just-(re)started job is not running yet
+     * (a savepoint needs every task).
+     */
+    private static String stopWithSavepoint(JobClient client) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL).get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                String message = String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+                if (attempt >= 30 || !message.contains("Not all required tasks are currently running")) {
+                    throw e;
+                }
+                Thread.sleep(1000);
+            }
+        }
+    }
 }

@@ -57,6 +57,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     @Override
     public void asyncInvoke(ScreeningTask task, ResultFuture<ScoredDocument> result) {
+        PipelineProgress.screeningStarted(task.document().id(), task.policy().version());
         LeasedScoring.run(service, task.policy(), lease -> score(task, lease),
                 reason -> ScoredDocument.failedTransiently(task, reason),
                 reason -> ScoredDocument.failedTransiently(task, "entropy scoring failed: " + reason), result);

@@ -45,6 +45,16 @@ public final class PipelineProgress {
         }
     }
 
+    /**
+     * A screening of a document under a version is under way in a scoring stage, possibly one restored from a
+     * checkpoint (whose document this JVM has not seen arrive): the document counts as stored until the outcome
+     * is committed.
+     */
+    static void screeningStarted(String documentId, long version) {
+        documentStored(documentId);
+        versionSeen(version);
+    }
+
     /** The outcome of screening a document under a version is in a completed checkpoint. */
     static void screeningCommitted(String documentId, long version) {
         if (!tracking) {
@@ -178,13 +188,23 @@ public final class PipelineProgress {
      * {@code idle}; fails if the job ends first.
      */
     public static void waitUntilIdle(org.apache.flink.core.execution.JobClient client, Duration idle) throws Exception {
+        waitUntilIdle(client, idle, false);
+    }
+
+    /**
+     * As {@link #waitUntilIdle(org.apache.flink.core.execution.JobClient, Duration)}; with {@code restored}, a job
+     * that has not stored or screened anything in this JVM (it was restored with its work done) is idle too.
+     */
+    public static void waitUntilIdle(org.apache.flink.core.execution.JobClient client, Duration idle,
+            boolean restored) throws Exception {
         while (true) {
             Thread.sleep(500);
             if (client.getJobStatus().get().isGloballyTerminalState()) {
                 throw new IllegalStateException("the job ended before it became idle: " + client.getJobStatus().get());
             }
             Snapshot s = snapshot();
-            if (s.quiescent() && s.secondsSinceChange() >= idle.toMillis() / 1000.0) {
+            boolean settled = s.quiescent() || restored && s.documents() == 0;
+            if (settled && s.secondsSinceChange() >= idle.toMillis() / 1000.0) {
                 return;
             }
         }

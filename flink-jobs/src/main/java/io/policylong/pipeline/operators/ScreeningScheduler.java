@@ -102,6 +102,8 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
         ctx.applyToKeyedState(DOCUMENT, (key, stored) -> {
             StoredDocument doc = stored.value();
             if (doc != null && doc.screenedVersion() < policy.version()) {
+                // Known to this JVM's progress after a restore too, so an idle stop waits for its re-screen.
+                PipelineProgress.documentStored(key);
                 stored.update(new StoredDocument(doc.document(), policy.version()));
                 emit(out, new ScreeningTask(doc.document(), policy, doc.screenedVersion() >= 0));
             }

@@ -61,6 +61,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     @Override
     public void asyncInvoke(RetrievedDocument document, ResultFuture<VerifiedDocument> result) {
+        PipelineProgress.screeningStarted(document.scored().task().document().id(), document.scored().task().policy().version());
         LeasedScoring.run(service, document.scored().task().policy(), lease -> verify(document, lease),
                 reason -> VerifiedDocument.failed(document, reason),
                 reason -> VerifiedDocument.failed(document, "verification failed: " + reason), result);
