@@ -117,9 +117,14 @@ public final class ScreeningJob {
         SingleOutputStreamOperator<RetrievedDocument> retrieved = scored
                 .process(new RetrievalStage(config))
                 .name("anchors and retrieval").uid("retrieval");
-        SingleOutputStreamOperator<VerifiedDocument> verified = AsyncDataStream.unorderedWait(retrieved,
+        AsyncRetryStrategy<VerifiedDocument> verificationRetries = new AsyncRetryStrategies
+                .FixedDelayRetryStrategyBuilder<VerifiedDocument>(scoring.attempts(), scoring.retryDelay().toMillis())
+                .ifResult((Predicate<Collection<VerifiedDocument>> & Serializable)
+                        results -> results.stream().anyMatch(VerifiedDocument::retryable))
+                .build();
+        SingleOutputStreamOperator<VerifiedDocument> verified = AsyncDataStream.unorderedWaitWithRetry(retrieved,
                 new VerificationStage(config), scoring.timeout().toMillis(), TimeUnit.MILLISECONDS,
-                scoring.capacity()).name("verification").uid("verification");
+                scoring.capacity(), verificationRetries).name("verification").uid("verification");
         SingleOutputStreamOperator<TrainingSample> samples = verified
                 .connect(policy)
                 .process(new SampleStage(config))

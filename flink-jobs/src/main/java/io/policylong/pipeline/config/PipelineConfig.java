@@ -69,6 +69,17 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
             return ChunkSettings.ofMebibytes(attentionBlockMib, mlpBlockMib, entropyBlockMib);
         }
 
+        /**
+         * The longest one scoring attempt may take: the {@code timeout} of a document and stage, retries and
+         * their delays included, shared by its {@code attempts} (at least a second). An attempt past it is
+         * cancelled and retried.
+         */
+        public Duration attemptDeadline() {
+            Duration forAttempts = timeout.minus(retryDelay.multipliedBy(attempts - 1L));
+            Duration each = forAttempts.dividedBy(attempts);
+            return each.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : each;
+        }
+
         /** The runtime's batching settings. */
         public BatchingSettings batching() {
             return new BatchingSettings(maxBatchTokens, maxDelay, queueCapacity);

@@ -33,6 +33,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     private final PipelineConfig config;
     private transient ScoringService service;
+    private transient LeasedScoring scoring;
     private transient Counter scoredTokens;
     private transient Counter forwardTokens;
 
@@ -43,6 +44,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     @Override
     public void open(OpenContext context) {
         service = ScoringService.acquire(config);
+        scoring = new LeasedScoring(service, config.scoring().attemptDeadline());
         scoredTokens = getRuntimeContext().getMetricGroup().counter("entropyTokensScored");
         // Tokens through the model for the entropy windows, left context included (document tokens are fewer).
         forwardTokens = getRuntimeContext().getMetricGroup().counter("entropyForwardTokens");
@@ -58,13 +60,13 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     @Override
     public void asyncInvoke(ScreeningTask task, ResultFuture<ScoredDocument> result) {
         PipelineProgress.screeningStarted(task.document().id(), task.policy().version());
-        LeasedScoring.run(service, task.policy(), lease -> score(task, lease),
+        scoring.run(task, task.policy(), (lease, submitted) -> score(task, lease, submitted),
                 reason -> ScoredDocument.failedTransiently(task, reason),
                 reason -> ScoredDocument.failedTransiently(task, "entropy scoring failed: " + reason), result);
     }
 
-    private CompletableFuture<ScoredDocument> score(ScreeningTask task, CheckpointRegistry<PolicyRef>.Lease lease)
-            throws InterruptedException {
+    private CompletableFuture<ScoredDocument> score(ScreeningTask task, CheckpointRegistry<PolicyRef>.Lease lease,
+            List<CompletableFuture<?>> submitted) throws InterruptedException {
         TokenizedText tokenized = lease.checkpoint().tokenizer().encode(task.document().text(), false);
         long[] ids = tokenized.ids();
         int limit = config.input().maxDocumentTokens();
@@ -88,7 +90,10 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
                 // Entropy before document token t is the distribution after window position t - start - 1.
                 positions[i] = w.firstScored() - w.start() - 1 + i;
             }
-            futures.add(batcher.submit(new ScoreRequest(Arrays.copyOfRange(ids, w.start(), w.end()), positions)));
+            CompletableFuture<ScoreResult> window = batcher.submit(new ScoreRequest(Arrays.copyOfRange(ids, w.start(),
+                    w.end()), positions));
+            submitted.add(window);
+            futures.add(window);
         }
         return CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).thenApply(done -> {
             for (int k = 0; k < windows.size(); k++) {
@@ -114,6 +119,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     @Override
     public void timeout(ScreeningTask task, ResultFuture<ScoredDocument> result) {
+        scoring.abandon(task);
         // Must complete the future, or the operator waits forever.
         result.complete(List.of(ScoredDocument.failed(task, "entropy scoring timed out after "
                 + config.scoring().timeout())));

@@ -38,6 +38,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     private final PipelineConfig config;
     private transient ScoringService service;
+    private transient LeasedScoring scoring;
     private transient Counter verified;
     private transient Counter verifiedTokens;
 
@@ -48,6 +49,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
     @Override
     public void open(OpenContext context) {
         service = ScoringService.acquire(config);
+        scoring = new LeasedScoring(service, config.scoring().attemptDeadline());
         verified = getRuntimeContext().getMetricGroup().counter("candidatesVerified");
         verifiedTokens = getRuntimeContext().getMetricGroup().counter("verificationTokensScored");
     }
@@ -61,17 +63,20 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     @Override
     public void asyncInvoke(RetrievedDocument document, ResultFuture<VerifiedDocument> result) {
-        PipelineProgress.screeningStarted(document.scored().task().document().id(), document.scored().task().policy().version());
-        LeasedScoring.run(service, document.scored().task().policy(), lease -> verify(document, lease),
-                reason -> VerifiedDocument.failed(document, reason),
-                reason -> VerifiedDocument.failed(document, "verification failed: " + reason), result);
+        PipelineProgress.screeningStarted(document.scored().task().document().id(),
+                document.scored().task().policy().version());
+        scoring.run(document, document.scored().task().policy(),
+                (lease, submitted) -> verify(document, lease, submitted),
+                reason -> VerifiedDocument.failedTransiently(document, reason),
+                reason -> VerifiedDocument.failedTransiently(document, "verification failed: " + reason), result);
     }
 
     /** One request per candidate and scoring window of its anchors. */
     private record Request(int candidate, List<Anchor> anchors, int offset, CompletableFuture<ScoreResult> future) {
     }
 
-    private CompletableFuture<VerifiedDocument> verify(RetrievedDocument document, CheckpointRegistry<PolicyRef>.Lease lease)
+    private CompletableFuture<VerifiedDocument> verify(RetrievedDocument document,
+            CheckpointRegistry<PolicyRef>.Lease lease, List<CompletableFuture<?>> submitted)
             throws InterruptedException {
         CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
         MicroBatcher batcher = lease.checkpoint().batcher(config.scoring().batching());
@@ -105,7 +110,9 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
                 }
                 verifiedTokens.inc(sequence.length);
                 PipelineProgress.verified(sequence.length);
-                requests.add(new Request(c, anchors, offset, batcher.submit(new ScoreRequest(sequence, positions))));
+                CompletableFuture<ScoreResult> pass = batcher.submit(new ScoreRequest(sequence, positions));
+                submitted.add(pass);
+                requests.add(new Request(c, anchors, offset, pass));
             }
         }
         return CompletableFuture.allOf(requests.stream().map(Request::future).toArray(CompletableFuture[]::new))
@@ -125,12 +132,13 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
                         contexts.add(new VerifiedContext(candidates.get(c), candidateTokens[c], gains.get(c)));
                     }
                     verified.inc(candidates.size());
-                    return new VerifiedDocument(document, contexts, separator.length, null);
+                    return new VerifiedDocument(document, contexts, separator.length);
                 });
     }
 
     @Override
     public void timeout(RetrievedDocument document, ResultFuture<VerifiedDocument> result) {
+        scoring.abandon(document);
         result.complete(List.of(VerifiedDocument.failed(document, "verification timed out after "
                 + config.scoring().timeout())));
     }

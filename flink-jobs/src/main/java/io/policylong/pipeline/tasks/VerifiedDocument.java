@@ -11,9 +11,10 @@ import java.util.List;
  * @param contexts each candidate with its gains (empty when verification failed)
  * @param separatorTokens length of the sample separator under the document's policy, in tokens
  * @param failure why verification failed, or null
+ * @param retryable whether trying again may succeed (a load failure, a stalled or failed scoring attempt)
  */
 public record VerifiedDocument(RetrievedDocument retrieved, List<VerifiedContext> contexts, int separatorTokens,
-        String failure)
+        String failure, boolean retryable)
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -21,8 +22,18 @@ public record VerifiedDocument(RetrievedDocument retrieved, List<VerifiedContext
         contexts = List.copyOf(contexts);
     }
 
-    /** A verification that failed. */
+    /** A verified document. */
+    public VerifiedDocument(RetrievedDocument retrieved, List<VerifiedContext> contexts, int separatorTokens) {
+        this(retrieved, contexts, separatorTokens, null, false);
+    }
+
+    /** A verification that failed for good. */
     public static VerifiedDocument failed(RetrievedDocument retrieved, String reason) {
-        return new VerifiedDocument(retrieved, List.of(), 0, reason);
+        return new VerifiedDocument(retrieved, List.of(), 0, reason, false);
+    }
+
+    /** A verification that failed for a reason that may be transient. */
+    public static VerifiedDocument failedTransiently(RetrievedDocument retrieved, String reason) {
+        return new VerifiedDocument(retrieved, List.of(), 0, reason, true);
     }
 }

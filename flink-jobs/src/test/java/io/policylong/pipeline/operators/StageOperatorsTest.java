@@ -261,7 +261,7 @@ class StageOperatorsTest {
         Candidate weak = new Candidate("unrelated#0", "unrelated", "Interest rates rose.", 2f, anchors);
         VerifiedDocument negativesOnly = new VerifiedDocument(new RetrievedDocument(scoredWithSpike("self", text, 20),
                 anchors, List.of(weak)), List.of(new VerifiedContext(weak, 20,
-                        List.of(new AnchorGain(20, 2.0f, 2.2f, -0.1f, 0)))), 2, null);
+                        List.of(new AnchorGain(20, 2.0f, 2.2f, -0.1f, 0)))), 2);
         PipelineConfig allowing = PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml.replace(
                 "input-ids: true}", "input-ids: true, require-positive: false}")), "test").withAbsoluteLocations("test");
         for (PipelineConfig c : List.of(config, allowing)) {
@@ -290,7 +290,7 @@ class StageOperatorsTest {
         RetrievedDocument retrieved = new RetrievedDocument(scored, anchors, List.of(good, weak));
         VerifiedDocument verified = new VerifiedDocument(retrieved, List.of(
                 new VerifiedContext(good, 32, List.of(new AnchorGain(20, 2.0f, 0.5f, 0.75f, 0))),
-                new VerifiedContext(weak, 20, List.of(new AnchorGain(20, 2.0f, 2.2f, -0.1f, 0)))), 2, null);
+                new VerifiedContext(weak, 20, List.of(new AnchorGain(20, 2.0f, 2.2f, -0.1f, 0)))), 2);
         try (var h = ProcessFunctionTestHarnesses.forBroadcastProcessFunction(new SampleStage(config),
                 SampleStage.NEWEST)) {
             h.processBroadcastElement(new PolicyUpdate(0, checkpoint.toUri().toString(), null, null, null, null), 0);

@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  * while it is full, which is the back-pressure a streaming caller needs. A batch that fails is retried one
  * request at a time so a single bad request fails only its own future.
  *
- * <p>Futures complete on the worker thread: dependent stages should be short, and must not submit or close
+ * <p>A request whose future the caller completes or cancels while it waits (it gave up on it) is dropped
+ * unscored. Futures complete on the worker thread: dependent stages should be short, and must not submit or close
  * (use an asynchronous stage for that; doing it anyway fails with an IllegalStateException instead of
  * deadlocking). {@link #close()} stops accepting requests, scores everything already queued and stops the
  * worker.
@@ -40,6 +41,7 @@ public final class MicroBatcher implements AutoCloseable {
     private final Thread worker;
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong scoredRequests = new AtomicLong();
+    private final AtomicLong droppedRequests = new AtomicLong();
     private volatile boolean closed;
     /** Worker-only: a request taken from the queue that did not fit the last batch. */
     private Pending carried;
@@ -114,6 +116,14 @@ public final class MicroBatcher implements AutoCloseable {
         return scoredRequests.get();
     }
 
+    /**
+     * Requests dropped unscored because their caller had given up on them (completed or cancelled their
+     * future, after a timeout for example) while they waited.
+     */
+    public long droppedCount() {
+        return droppedRequests.get();
+    }
+
     /** Requests waiting to be batched. */
     public int queued() {
         return queue.size();
@@ -178,13 +188,25 @@ public final class MicroBatcher implements AutoCloseable {
     /** Takes the next queued request, waiting up to the given time, and frees its place in the queue. */
     private Pending take(long waitNanos) throws InterruptedException {
         Pending next = waitNanos > 0 ? queue.poll(waitNanos, TimeUnit.NANOSECONDS) : queue.poll();
-        if (next != null) {
+        while (next != null) {
             room.release();
+            if (!next.future().isDone()) {
+                return next;
+            }
+            // Its caller gave up (a timed-out screening cancels what it submitted): do not spend the model on it.
+            droppedRequests.incrementAndGet();
+            next = queue.poll();
         }
-        return next;
+        return null;
     }
 
     private void scoreBatch() {
+        int before = batch.size();
+        batch.removeIf(p -> p.future().isDone());
+        droppedRequests.addAndGet(before - batch.size());
+        if (batch.isEmpty()) {
+            return;
+        }
         List<ScoreRequest> requests = batch.stream().map(Pending::request).toList();
         // Counted before any future completes, so a caller that has its result also sees it counted.
         batches.incrementAndGet();

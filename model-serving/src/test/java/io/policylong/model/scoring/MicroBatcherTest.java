@@ -227,6 +227,34 @@ class MicroBatcherTest {
         }
     }
 
+    @Test
+    void aRequestItsCallerGaveUpOnIsDroppedUnscored() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch scoring = new CountDownLatch(1);
+        RecordingScorer recording = new RecordingScorer();
+        BatchScorer stalling = requests -> {
+            scoring.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return recording.score(requests);
+        };
+        try (MicroBatcher batcher = new MicroBatcher(stalling, null, 1, Duration.ZERO, 8, "dropping")) {
+            CompletableFuture<ScoreResult> stalled = batcher.submit(ScoreRequest.allPositions(new long[] {1}));
+            assertTrue(scoring.await(10, TimeUnit.SECONDS), "the scorer stalls on the first request");
+            CompletableFuture<ScoreResult> abandoned = batcher.submit(ScoreRequest.allPositions(new long[] {2, 2}));
+            CompletableFuture<ScoreResult> wanted = batcher.submit(ScoreRequest.allPositions(new long[] {3, 3, 3}));
+            abandoned.cancel(false); // its caller timed out
+            release.countDown();
+            assertEquals(2, wanted.get(10, TimeUnit.SECONDS).size());
+            assertTrue(stalled.isDone());
+            assertEquals(List.of(1, 3), recording.batchTokens, "the abandoned request never reached the model");
+            assertEquals(1, batcher.droppedCount());
+        }
+    }
+
     /** Scores nothing real: returns zero-filled results and records batch sizes in tokens. */
     private static final class RecordingScorer implements BatchScorer {
         final List<Integer> batchTokens = Collections.synchronizedList(new ArrayList<>());
