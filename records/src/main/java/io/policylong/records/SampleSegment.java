@@ -17,9 +17,13 @@ public record SampleSegment(Role role, String sourceId, String text, int tokens,
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** The role of a segment. */
+    /**
+     * The role of a segment: a verified positive or hard negative context, a similarity distractor (a retrieved
+     * chunk that was not verified, filling the sample towards its target length; never a positive), or
+     * document text.
+     */
     public enum Role {
-        POSITIVE, HARD_NEGATIVE, DOCUMENT;
+        POSITIVE, HARD_NEGATIVE, DISTRACTOR, DOCUMENT;
 
         /** The name used in JSON. */
         public String jsonName() {

@@ -80,13 +80,15 @@ public final class SummaryReporter implements MetricReporter, Scheduled {
         long screened = sum("documentsScreened");
         return String.format(Locale.ROOT, "summary: documents in %d, rejected %d, screened %d%s, anchors per document "
                         + "%.1f, candidates verified %d, positives %d (mean dI %.2f), hard negatives %d (mean dI %.2f), "
-                        + "samples written %d, dropped %d (%d without a positive), dead letters %d%s, current version %d, "
+                        + "samples written %d (mean fill %.0f%%), dropped %d (%d without a positive), dead letters %d%s, "
+                        + "current version %d, "
                         + "re-screen backlog %d,"
                         + " mean staleness %.2f",
                 sum("documentsIn"), sum("documentsRejected"), screened, byValue("screened<version>", "v"),
                 screened == 0 ? 0.0 : (double) sum("anchors") / screened, sum("candidatesVerified"), sum("positives"),
                 meanMilli("positiveGainMilli"), sum("hardNegatives"), meanMilli("hardNegativeGainMilli"),
-                sum("samplesWritten"), sum("samplesDropped"), sum("samplesWithoutPositive"), sumVariable("deadLetters<reason>"),
+                sum("samplesWritten"), meanMilli("sampleFillPermille") * 100, sum("samplesDropped"),
+                sum("samplesWithoutPositive"), sumVariable("deadLetters<reason>"),
                 byValue("deadLetters<reason>", ""), maxGauge("currentVersion"), sumGauge("rescreenBacklog"),
                 mean("sampleStaleness"));
     }

@@ -49,7 +49,8 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
 
     /** Sample assembly. */
     public record Assembly(SampleLayout layout, int targetTokens, double minFill, String separator,
-            int metaChunkChars, boolean inputIds, boolean requirePositive) implements Serializable {
+            int metaChunkChars, boolean inputIds, boolean requirePositive,
+            boolean fillDistractors) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -230,7 +231,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
             throw sc.error("epsilon-neg", "must not exceed epsilon");
         }
         ConfigTree as = top.section("assembly").only("layout", "target-tokens", "min-fill", "separator",
-                "meta-chunk-chars", "input-ids", "require-positive");
+                "meta-chunk-chars", "input-ids", "require-positive", "fill-distractors");
         SampleLayout layout;
         try {
             layout = SampleLayout.fromName(as.text("layout", "shuffle"));
@@ -239,7 +240,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         }
         Assembly assembly = new Assembly(layout, as.positiveInt("target-tokens", 131_072),
                 as.fraction("min-fill", 0.5), as.text("separator", "\n\n"), as.positiveInt("meta-chunk-chars", 2048),
-                as.bool("input-ids", false), as.bool("require-positive", true));
+                as.bool("input-ids", false), as.bool("require-positive", true), as.bool("fill-distractors", true));
         ConfigTree rs = top.section("rescreen").only("documents-per-second");
         double rate = rs.number("documents-per-second", 10);
         if (!(rate > 0)) {

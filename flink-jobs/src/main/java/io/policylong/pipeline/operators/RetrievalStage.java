@@ -114,12 +114,15 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
             }
             perAnchor.add(new CandidateSelection.AnchorHits(query.anchor(), kept));
         }
+        // Enough further chunks to fill the sample to its target length (as the index counted their tokens).
+        long fill = config.assembly().fillDistractors() ? config.assembly().targetTokens() : 0;
         CandidateSelection.Selection selection = CandidateSelection.select(perAnchor,
-                config.retrieval().maxCandidates());
+                config.retrieval().maxCandidates(), fill);
         candidates.inc(selection.candidates().size());
         for (Anchor a : selection.anchors()) {
             candidatesPerAnchor.update(a.candidates());
         }
-        out.collect(new RetrievedDocument(scored, selection.anchors(), selection.candidates()));
+        out.collect(new RetrievedDocument(scored, selection.anchors(), selection.candidates(),
+                selection.distractors()));
     }
 }

@@ -66,6 +66,8 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
     private transient Histogram positiveGain;
     private transient Histogram negativeGain;
     private transient Histogram staleness;
+    private transient Histogram fill;
+    private transient Counter distractorsAdded;
 
     public SampleStage(PipelineConfig config) {
         this.config = config;
@@ -86,6 +88,9 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
         positiveGain = metrics.histogram("positiveGainMilli", new DescriptiveStatisticsHistogram(10_000));
         negativeGain = metrics.histogram("hardNegativeGainMilli", new DescriptiveStatisticsHistogram(10_000));
         staleness = metrics.histogram("sampleStaleness", new DescriptiveStatisticsHistogram(1000));
+        // Sample length against the target, in thousandths.
+        fill = metrics.histogram("sampleFillPermille", new DescriptiveStatisticsHistogram(10_000));
+        distractorsAdded = metrics.counter("distractorsAdded");
     }
 
     @Override
@@ -137,13 +142,17 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
                     a.separator(), verified.separatorTokens(), a.metaChunkChars());
             Optional<TrainingSample> sample = sampleAssembler.assemble(new SampleAssembler.DocumentInput(id,
                     retrieved.scored().task().document().text(), retrieved.scored().tokens().length,
-                    retrieved.scored().tokenStarts(), retrieved.anchors()), version, classes);
+                    retrieved.scored().tokenStarts(), retrieved.anchors()), version, classes,
+                    a.fillDistractors() ? verified.distractors() : List.of());
             if (sample.isEmpty()) {
                 dropped.inc();
                 return;
             }
             TrainingSample result = a.inputIds() ? withInputIds(sample.get(), retrieved) : sample.get();
             written.inc();
+            fill.update(Math.round(1000.0 * result.tokens() / a.targetTokens()));
+            distractorsAdded.inc(result.segments().stream()
+                    .filter(s -> s.role() == SampleSegment.Role.DISTRACTOR).count());
             Long newest = ctx.getBroadcastState(NEWEST).get(NEWEST_KEY);
             staleness.update(newest == null ? 0 : Math.max(0, newest - version));
             out.collect(result);

@@ -81,6 +81,11 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
         CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
         MicroBatcher batcher = lease.checkpoint().batcher(config.scoring().batching());
         long[] separator = tokenizer.encodeIds(config.assembly().separator(), false);
+        // Distractors are not verified: they only need their length under this policy's tokenizer.
+        List<VerifiedContext> distractors = new ArrayList<>();
+        for (Candidate d : document.distractors()) {
+            distractors.add(new VerifiedContext(d, tokenizer.encodeIds(d.text(), false).length, List.of()));
+        }
         long[] documentTokens = document.scored().tokens();
         List<Candidate> candidates = document.candidates();
         int[] candidateTokens = new int[candidates.size()];
@@ -132,7 +137,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
                         contexts.add(new VerifiedContext(candidates.get(c), candidateTokens[c], gains.get(c)));
                     }
                     verified.inc(candidates.size());
-                    return new VerifiedDocument(document, contexts, separator.length);
+                    return new VerifiedDocument(document, contexts, separator.length, distractors);
                 });
     }
 

@@ -38,12 +38,22 @@ public final class CandidateSelection {
      *
      * @param candidates the chunks to verify, highest fused score first
      * @param anchors every anchor with the number of selected candidates that serve it
+     * @param distractors further chunks the anchors retrieved, not to be verified: similarity distractors that
+     *     can fill a sample towards its target length, in the same rank-by-rank order
      */
-    public record Selection(List<Candidate> candidates, List<Anchor> anchors) {
+    public record Selection(List<Candidate> candidates, List<Anchor> anchors, List<Candidate> distractors) {
     }
 
-    /** Selects at most {@code budget} candidates. */
+    /** Selects at most {@code budget} candidates, and no distractors. */
     public static Selection select(List<AnchorHits> perAnchor, int budget) {
+        return select(perAnchor, budget, 0);
+    }
+
+    /**
+     * Selects at most {@code budget} candidates, then distractors among the remaining chunks until their
+     * lengths (as the index counted them) reach {@code distractorTokens}.
+     */
+    public static Selection select(List<AnchorHits> perAnchor, int budget, long distractorTokens) {
         List<AnchorHits> strongestFirst = new ArrayList<>(perAnchor);
         strongestFirst.sort(Comparator.comparingDouble((AnchorHits a) -> a.anchor().entropy()).reversed()
                 .thenComparingInt(a -> a.anchor().position()));
@@ -81,6 +91,22 @@ public final class CandidateSelection {
         for (AnchorHits a : perAnchor) {
             anchors.add(a.anchor().withCandidates(perAnchorCount.getOrDefault(a.anchor().position(), 0)));
         }
-        return new Selection(candidates, anchors);
+        List<Candidate> distractors = new ArrayList<>();
+        Map<String, Boolean> taken = new HashMap<>();
+        chosen.keySet().forEach(id -> taken.put(id, true));
+        long tokens = 0;
+        for (int rank = 0; rank < deepest && tokens < distractorTokens; rank++) {
+            for (AnchorHits a : strongestFirst) {
+                if (rank < a.hits().size() && tokens < distractorTokens) {
+                    ChunkHit hit = a.hits().get(rank);
+                    if (taken.putIfAbsent(hit.chunkId(), true) == null) {
+                        distractors.add(new Candidate(hit.chunkId(), hit.documentId(), hit.text(),
+                                (float) (1.0 / (FUSION_K + rank + 1)), List.of(a.anchor())));
+                        tokens += hit.tokens();
+                    }
+                }
+            }
+        }
+        return new Selection(candidates, anchors, distractors);
     }
 }

@@ -77,10 +77,20 @@ public final class SampleAssembler {
      */
     public Optional<TrainingSample> assemble(DocumentInput document, long version,
             ContextClassifier.Classification contexts) {
+        return assemble(document, version, contexts, List.of());
+    }
+
+    /**
+     * The sample, filled after its positives and hard negatives with {@code distractors} (retrieved chunks that
+     * were not verified, in their retrieval order) as far as they fit the target; or empty when it cannot reach
+     * the minimum fill (or the document alone exceeds the target).
+     */
+    public Optional<TrainingSample> assemble(DocumentInput document, long version,
+            ContextClassifier.Classification contexts, List<VerifiedContext> distractors) {
         String id = sampleId(document.id(), version, document.text());
         List<SampleSegment> segments = layout == SampleLayout.SHUFFLE
-                ? shuffle(document, contexts, id)
-                : interleave(document, contexts);
+                ? shuffle(document, contexts, distractors, id)
+                : interleave(document, contexts, distractors);
         if (segments == null) {
             return Optional.empty();
         }
@@ -100,7 +110,8 @@ public final class SampleAssembler {
         return total + Math.max(0, segments.size() - 1) * separatorTokens;
     }
 
-    private List<SampleSegment> shuffle(DocumentInput document, ContextClassifier.Classification contexts, String id) {
+    private List<SampleSegment> shuffle(DocumentInput document, ContextClassifier.Classification contexts,
+            List<VerifiedContext> distractors, String id) {
         int used = document.tokens();
         if (used > targetTokens) {
             return null;
@@ -111,6 +122,9 @@ public final class SampleAssembler {
         }
         for (VerifiedContext c : contexts.hardNegatives()) {
             used = take(c, SampleSegment.Role.HARD_NEGATIVE, used, chosen);
+        }
+        for (VerifiedContext c : distractors) {
+            used = take(c, SampleSegment.Role.DISTRACTOR, used, chosen);
         }
         Collections.shuffle(chosen, new Random(Long.parseUnsignedLong(id.substring(0, 15), 16)));
         chosen.add(new SampleSegment(SampleSegment.Role.DOCUMENT, document.id(), document.text(), document.tokens(), List.of()));
@@ -131,7 +145,8 @@ public final class SampleAssembler {
         return new SampleSegment(role, c.candidate().chunkId(), c.candidate().text(), c.tokens(), c.gains());
     }
 
-    private List<SampleSegment> interleave(DocumentInput document, ContextClassifier.Classification contexts) {
+    private List<SampleSegment> interleave(DocumentInput document, ContextClassifier.Classification contexts,
+            List<VerifiedContext> distractors) {
         List<int[]> ranges = TextChunks.split(document.text(), metaChunkChars);
         int[] chunkTokens = new int[ranges.size()];
         int[] chunkOfToken = new int[document.tokens()];
@@ -165,6 +180,16 @@ public final class SampleAssembler {
                 }
             }
             negativesByChunk.get(chunk).add(segment(c, SampleSegment.Role.HARD_NEGATIVE));
+            used += needed;
+        }
+        // Distractors fill what is left, spread over the meta-chunks in turn (they serve no particular text).
+        int turn = 0;
+        for (VerifiedContext c : distractors) {
+            int needed = c.tokens() + separatorTokens;
+            if (used + needed > targetTokens) {
+                continue;
+            }
+            negativesByChunk.get(turn++ % ranges.size()).add(segment(c, SampleSegment.Role.DISTRACTOR));
             used += needed;
         }
         List<SampleSegment> segments = new ArrayList<>(positives);

@@ -65,4 +65,18 @@ class CandidateSelectionTest {
         assertEquals(0, s.anchors().get(1).candidates());
         assertEquals(3, s.anchors().get(0).candidates());
     }
+
+    @Test
+    void furtherChunksBecomeDistractorsUpToATokenBudget() {
+        Anchor a = new Anchor(10, 5f, 0);
+        Anchor b = new Anchor(20, 4f, 0);
+        CandidateSelection.Selection s = CandidateSelection.select(List.of(
+                new CandidateSelection.AnchorHits(a, hits("a", 6, 9f)),
+                new CandidateSelection.AnchorHits(b, hits("b", 6, 9f))), 2, 35);
+        assertEquals(List.of("a0", "b0"), s.candidates().stream().map(Candidate::chunkId).sorted().toList());
+        assertEquals(List.of("a1", "b1", "a2", "b2"), s.distractors().stream().map(Candidate::chunkId).toList(),
+                "the next ranks in turn, until 35 tokens (10 each) are reached");
+        assertTrue(s.distractors().stream().noneMatch(d -> s.candidates().stream()
+                .anyMatch(c -> c.chunkId().equals(d.chunkId()))), "never a chunk that is verified");
+    }
 }

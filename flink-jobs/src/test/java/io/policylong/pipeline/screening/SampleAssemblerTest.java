@@ -107,4 +107,35 @@ class SampleAssemblerTest {
         assertNotEquals(SampleAssembler.sampleId("doc-1", 1, "t"), SampleAssembler.sampleId("doc-1", 1, "new t"),
                 "new text under the same id: another sample");
     }
+
+    private static List<VerifiedContext> distractors(int count, int tokens) {
+        List<VerifiedContext> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            list.add(new VerifiedContext(new Candidate("d" + i, "src", "distractor " + i, 1f, List.of()), tokens,
+                    List.of()));
+        }
+        return list;
+    }
+
+    @Test
+    void distractorsFillTheSampleTowardsItsTargetAfterTheVerifiedContexts() {
+        SampleAssembler assembler = new SampleAssembler(SampleLayout.SHUFFLE, 2000, 0.9, "|", 1, 300);
+        assertTrue(assembler.assemble(document(), 3, contexts()).isEmpty(),
+                "without filling, the verified contexts cannot reach 90 % of the target");
+        TrainingSample s = assembler.assemble(document(), 3, contexts(), distractors(30, 100)).orElseThrow();
+        assertTrue(s.tokens() <= 2000 && s.tokens() >= 1800, "filled to " + s.tokens());
+        long added = s.segments().stream().filter(x -> x.role() == SampleSegment.Role.DISTRACTOR).count();
+        assertEquals((2000 - (460 + 400 + 4)) / 101, added, "as many as fit, whole");
+        assertTrue(s.segments().stream().filter(x -> x.role() == SampleSegment.Role.DISTRACTOR)
+                .allMatch(x -> x.gains().isEmpty()), "distractors carry no gains: they were never verified");
+        assertEquals(SampleSegment.Role.DOCUMENT, s.segments().get(s.segments().size() - 1).role());
+        assertEquals(2, s.segments().stream().filter(x -> x.role() == SampleSegment.Role.POSITIVE).count(),
+                "positives come first in what is kept");
+
+        TrainingSample interleaved = new SampleAssembler(SampleLayout.INTERLEAVE, 2000, 0.9, "|", 1, 300)
+                .assemble(document(), 3, contexts(), distractors(30, 100)).orElseThrow();
+        assertTrue(interleaved.tokens() <= 2000 && interleaved.tokens() >= 1800, "filled to " + interleaved.tokens());
+        assertEquals(SampleSegment.Role.DOCUMENT,
+                interleaved.segments().get(interleaved.segments().size() - 1).role(), "ends with document text");
+    }
 }
