@@ -50,7 +50,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
     /** Sample assembly. */
     public record Assembly(SampleLayout layout, int targetTokens, double minFill, String separator,
             int metaChunkChars, boolean inputIds, boolean requirePositive,
-            boolean fillDistractors) implements Serializable {
+            boolean fillDistractors, int pieceTokens) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -231,7 +231,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
             throw sc.error("epsilon-neg", "must not exceed epsilon");
         }
         ConfigTree as = top.section("assembly").only("layout", "target-tokens", "min-fill", "separator",
-                "meta-chunk-chars", "input-ids", "require-positive", "fill-distractors");
+                "meta-chunk-chars", "input-ids", "require-positive", "fill-distractors", "piece-tokens");
         SampleLayout layout;
         try {
             layout = SampleLayout.fromName(as.text("layout", "shuffle"));
@@ -240,7 +240,15 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         }
         Assembly assembly = new Assembly(layout, as.positiveInt("target-tokens", 131_072),
                 as.fraction("min-fill", 0.5), as.text("separator", "\n\n"), as.positiveInt("meta-chunk-chars", 2048),
-                as.bool("input-ids", false), as.bool("require-positive", true), as.bool("fill-distractors", true));
+                as.bool("input-ids", false), as.bool("require-positive", true), as.bool("fill-distractors", true),
+                0);
+        int pieceTokens = as.positiveInt("piece-tokens", Math.max(1, assembly.targetTokens() / 2));
+        if (pieceTokens >= assembly.targetTokens()) {
+            throw as.error("piece-tokens", "must be smaller than target-tokens, so that contexts fit beside a piece");
+        }
+        assembly = new Assembly(assembly.layout(), assembly.targetTokens(), assembly.minFill(), assembly.separator(),
+                assembly.metaChunkChars(), assembly.inputIds(), assembly.requirePositive(),
+                assembly.fillDistractors(), pieceTokens);
         ConfigTree rs = top.section("rescreen").only("documents-per-second");
         double rate = rs.number("documents-per-second", 10);
         if (!(rate > 0)) {

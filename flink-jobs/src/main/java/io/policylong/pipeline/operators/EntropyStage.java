@@ -9,7 +9,12 @@ import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.scoring.LeasedScoring;
 import io.policylong.pipeline.scoring.ScoringService;
 import io.policylong.pipeline.tasks.PolicyRef;
+import io.policylong.pipeline.screening.DocumentPieces;
 import io.policylong.pipeline.screening.ScoringWindows;
+import io.policylong.model.tokenizer.CheckpointTokenizer;
+import io.policylong.records.Document;
+import java.util.HashMap;
+import java.util.Map;
 import io.policylong.pipeline.tasks.ScoredDocument;
 import io.policylong.pipeline.tasks.ScreeningTask;
 import java.util.ArrayList;
@@ -36,6 +41,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     private transient LeasedScoring scoring;
     private transient Counter scoredTokens;
     private transient Counter forwardTokens;
+    private transient Counter piecesCut;
 
     public EntropyStage(PipelineConfig config) {
         this.config = config;
@@ -48,6 +54,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
         scoredTokens = getRuntimeContext().getMetricGroup().counter("entropyTokensScored");
         // Tokens through the model for the entropy windows, left context included (document tokens are fewer).
         forwardTokens = getRuntimeContext().getMetricGroup().counter("entropyForwardTokens");
+        piecesCut = getRuntimeContext().getMetricGroup().counter("documentPieces");
     }
 
     @Override
@@ -59,21 +66,51 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     @Override
     public void asyncInvoke(ScreeningTask task, ResultFuture<ScoredDocument> result) {
-        PipelineProgress.screeningStarted(task.document().id(), task.policy().version());
+        PipelineProgress.screeningStarted(task.storedId(), task.policy().version());
         scoring.run(task, task.policy(), (lease, submitted) -> score(task, lease, submitted),
                 reason -> ScoredDocument.failedTransiently(task, reason),
                 reason -> ScoredDocument.failedTransiently(task, "entropy scoring failed: " + reason), result);
     }
 
-    private CompletableFuture<ScoredDocument> score(ScreeningTask task, CheckpointRegistry<PolicyRef>.Lease lease,
-            List<CompletableFuture<?>> submitted) throws InterruptedException {
-        TokenizedText tokenized = lease.checkpoint().tokenizer().encode(task.document().text(), false);
-        long[] ids = tokenized.ids();
+    /**
+     * Scores a document, or each piece of one longer than {@code assembly.piece-tokens}: every piece is its own
+     * screening (its own id, derived from the document's, tokenized on its own).
+     */
+    private CompletableFuture<List<ScoredDocument>> score(ScreeningTask task,
+            CheckpointRegistry<PolicyRef>.Lease lease, List<CompletableFuture<?>> submitted)
+            throws InterruptedException {
+        CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
+        TokenizedText whole = tokenizer.encode(task.document().text(), false);
         int limit = config.input().maxDocumentTokens();
-        if (ids.length > limit) {
-            return CompletableFuture.completedFuture(ScoredDocument.failed(task, "document has " + ids.length
-                    + " tokens under policy version " + task.policy().version() + ", more than the limit of " + limit));
+        if (whole.ids().length > limit) {
+            return CompletableFuture.completedFuture(List.of(ScoredDocument.failed(task, "document has "
+                    + whole.ids().length + " tokens under policy version " + task.policy().version()
+                    + ", more than the limit of " + limit)));
         }
+        int pieceTokens = config.assembly().pieceTokens();
+        if (whole.ids().length <= pieceTokens) {
+            return scoreOne(task, whole, lease, submitted).thenApply(List::of);
+        }
+        String text = task.document().text();
+        List<CompletableFuture<ScoredDocument>> pieces = new ArrayList<>();
+        int n = 0;
+        for (int[] range : DocumentPieces.ranges(text.length(), whole.starts(), pieceTokens)) {
+            Document d = task.document();
+            Map<String, String> meta = new HashMap<>(d.meta());
+            meta.put("parent", d.id());
+            ScreeningTask piece = task.piece(new Document(d.id() + "#piece-" + n++, text.substring(range[0],
+                    range[1]), d.source(), meta));
+            pieces.add(scoreOne(piece, tokenizer.encode(piece.document().text(), false), lease, submitted));
+        }
+        piecesCut.inc(pieces.size());
+        return CompletableFuture.allOf(pieces.toArray(new CompletableFuture[0]))
+                .thenApply(done -> pieces.stream().map(CompletableFuture::join).toList());
+    }
+
+    private CompletableFuture<ScoredDocument> scoreOne(ScreeningTask task, TokenizedText tokenized,
+            CheckpointRegistry<PolicyRef>.Lease lease, List<CompletableFuture<?>> submitted)
+            throws InterruptedException {
+        long[] ids = tokenized.ids();
         if (ids.length < 2) {
             return CompletableFuture.completedFuture(ScoredDocument.failed(task, "document has fewer than 2 tokens"));
         }

@@ -83,7 +83,7 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
         if (scored.failure() != null) {
             ctx.output(DeadLetters.TAG, DeadLetter.of("entropy", scored.task().document().id(), scored.failure(),
                     "policy version " + scored.task().policy().version()));
-            finished(scored.task().document().id(), scored.task().policy().version());
+            finished(scored.task().storedId(), scored.task().policy().version());
             return;
         }
         screened.inc();
@@ -92,7 +92,6 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
         List<Anchor> found = anchors.select(scored.entropyBefore(), scored.windowStarts());
         anchorCount.inc(found.size());
         anchorsPerDocument.update(found.size());
-        String documentId = scored.task().document().id();
         String text = scored.task().document().text();
         List<AnchorQuery> queries = planner.plan(found, text, scored.tokenStarts(), scored.tokenEnds());
         Set<String> documentShingles = duplicates.shingles(text);
@@ -100,7 +99,7 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
         List<CandidateSelection.AnchorHits> perAnchor = new ArrayList<>();
         for (AnchorQuery query : queries) {
             List<ChunkHit> kept = new ArrayList<>();
-            for (ChunkHit hit : index.search(query.text(), config.retrieval().topK(), documentId)) {
+            for (ChunkHit hit : index.search(query.text(), config.retrieval().topK(), scored.task().storedId())) {
                 boolean duplicate = nearDuplicate.computeIfAbsent(hit.chunkId(), id -> {
                     boolean d = duplicates.isNearDuplicate(hit.text(), documentShingles);
                     if (d) {

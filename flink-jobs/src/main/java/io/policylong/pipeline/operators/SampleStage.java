@@ -157,7 +157,7 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
             staleness.update(newest == null ? 0 : Math.max(0, newest - version));
             out.collect(result);
         } finally {
-            committed.finished(id, version);
+            committed.finished(retrieved.scored().task().storedId(), version);
         }
     }
 

@@ -63,10 +63,10 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     @Override
     public void asyncInvoke(RetrievedDocument document, ResultFuture<VerifiedDocument> result) {
-        PipelineProgress.screeningStarted(document.scored().task().document().id(),
+        PipelineProgress.screeningStarted(document.scored().task().storedId(),
                 document.scored().task().policy().version());
         scoring.run(document, document.scored().task().policy(),
-                (lease, submitted) -> verify(document, lease, submitted),
+                (lease, submitted) -> verify(document, lease, submitted).thenApply(List::of),
                 reason -> VerifiedDocument.failedTransiently(document, reason),
                 reason -> VerifiedDocument.failedTransiently(document, "verification failed: " + reason), result);
     }

@@ -45,11 +45,14 @@ public final class LeasedScoring {
         this.attemptDeadline = attemptDeadline;
     }
 
-    /** The work of a stage on a leased checkpoint; every request it submits goes into {@code submitted}. */
+    /**
+     * The work of a stage on a leased checkpoint, with its results (usually one); every request it submits goes
+     * into {@code submitted}.
+     */
     @FunctionalInterface
     public interface Work<T> {
-        CompletableFuture<T> start(CheckpointRegistry<PolicyRef>.Lease lease, List<CompletableFuture<?>> submitted)
-                throws Exception;
+        CompletableFuture<List<T>> start(CheckpointRegistry<PolicyRef>.Lease lease,
+                List<CompletableFuture<?>> submitted) throws Exception;
     }
 
     /**
@@ -69,7 +72,7 @@ public final class LeasedScoring {
             }
             List<CompletableFuture<?>> submitted = java.util.Collections.synchronizedList(new ArrayList<>());
             inFlight.put(element, submitted);
-            CompletableFuture<T> running;
+            CompletableFuture<List<T>> running;
             try {
                 running = work.start(lease, submitted);
             } catch (Exception | Error e) {
@@ -84,7 +87,7 @@ public final class LeasedScoring {
             running.orTimeout(attemptDeadline.toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, failure) -> {
                 finish(element, submitted);
                 try {
-                    result.complete(List.of(failure == null ? value : workFailed.apply(reason(failure))));
+                    result.complete(failure == null ? value : List.of(workFailed.apply(reason(failure))));
                 } finally {
                     lease.close();
                 }

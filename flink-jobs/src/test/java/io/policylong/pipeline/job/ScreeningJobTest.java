@@ -240,7 +240,8 @@ class ScreeningJobTest {
         stop(client, run);
 
         List<TrainingSample> samples = samples(run);
-        assertEquals(documents.size() + 1, samples.size(), "duplicates screened once, the new text once more");
+        assertEquals(documents.size() + 1, samples.size(), "duplicates screened once, the new text once more; dead "
+                + "letters: " + committedLines(run.resolve("dead-letters")));
         assertEquals(samples.size(), samples.stream().map(TrainingSample::sampleId).distinct().count());
         List<String> texts = samples.stream().filter(s -> s.documentId().equals(first.id()))
                 .map(s -> s.segments().stream().filter(x -> x.role() == SampleSegment.Role.DOCUMENT)

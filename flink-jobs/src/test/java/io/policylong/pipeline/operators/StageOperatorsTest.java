@@ -1,5 +1,6 @@
 package io.policylong.pipeline.operators;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -43,6 +44,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -94,7 +96,7 @@ class StageOperatorsTest {
                 "policy: {checkpoints: " + dir.resolve("checkpoints") + "}",
                 "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
                 "screening: {alpha: 2.0, max-anchors: 2, skip-first: 4, window-tokens: 128, left-context: 32}",
-                "assembly: {layout: interleave, target-tokens: 400, min-fill: 0.0, input-ids: true}",
+                "assembly: {layout: interleave, target-tokens: 400, min-fill: 0.0, input-ids: true, piece-tokens: 399}",
                 "scoring: {device: cpu, max-delay: 2ms}",
                 "output: {samples: " + dir.resolve("samples") + ", dead-letters: " + dir.resolve("dead") + "}",
                 "runtime: {checkpoint-dir: " + dir.resolve("flink") + "}");
@@ -193,6 +195,28 @@ class StageOperatorsTest {
         assertTrue(out.get(2).failure().contains("fewer than 2 tokens"));
         assertTrue(out.get(3).failure().contains("could not be loaded"), out.get(3).failure());
         assertTrue(out.get(3).retryable(), "a checkpoint that fails to load may load on a retry");
+    }
+
+    @Test
+    void aDocumentLongerThanAPieceIsScoredAsPiecesOfItsOwn() throws Exception {
+        String text = "A long document is cut into pieces at token boundaries, and every piece is screened as a "
+                + "document of its own, under an id derived from the document's, so that it gets a sample of its own. "
+                + "This sentence makes it long enough for three pieces of one hundred and twenty tokens.";
+        PipelineConfig pieced = PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(
+                yaml.replace("piece-tokens: 399", "piece-tokens: 120")), "test").withAbsoluteLocations("test");
+        List<ScoredDocument> out = runAsync(new EntropyStage(pieced), ScreeningTask.class,
+                List.of(task("long", text)));
+        assertEquals(List.of("long#piece-0", "long#piece-1", "long#piece-2"),
+                out.stream().map(s -> s.task().document().id()).toList());
+        assertEquals(text, out.stream().map(s -> s.task().document().text()).collect(Collectors.joining()),
+                "the pieces are the whole document, in order");
+        for (ScoredDocument piece : out) {
+            assertNull(piece.failure());
+            assertEquals("long", piece.task().storedId(), "retrieval excludes the whole document's chunks");
+            assertTrue(piece.tokens().length <= 121, "at most a piece's tokens: " + piece.tokens().length);
+            long[] ids = model.tokenizer().encodeIds(piece.task().document().text(), false);
+            assertArrayEquals(ids, piece.tokens(), "each piece tokenized on its own, as a reader would");
+        }
     }
 
     private static ScoredDocument scoredWithSpike(String id, String text, int spike) {

@@ -109,7 +109,7 @@ class LeasedScoringTest {
             LeasedScoring.Work<String> work = (lease, submitted) -> {
                 CompletableFuture<ScoreResult> f = batcher.submit(ScoreRequest.allPositions(new long[] {2, 2}));
                 submitted.add(f);
-                return f.thenApply(r -> "scored under version " + lease.version());
+                return f.thenApply(r -> List.of("scored under version " + lease.version()));
             };
             Captured<String> first = new Captured<>();
             scoring.run("doc", policy(1), work, reason -> "load failed: " + reason, reason -> "failed: " + reason,
@@ -157,7 +157,7 @@ class LeasedScoringTest {
                 CompletableFuture<ScoreResult> f = batcher.submit(ScoreRequest.allPositions(new long[] {3}));
                 submitted.add(f);
                 queued.complete(null);
-                return f.thenApply(r -> "scored");
+                return f.thenApply(r -> List.of("scored"));
             }, reason -> "load failed", reason -> "failed: " + reason, result);
             queued.get(30, TimeUnit.SECONDS);
             scoring.abandon("element"); // the operator's overall timeout
