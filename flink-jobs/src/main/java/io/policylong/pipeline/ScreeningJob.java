@@ -21,6 +21,7 @@ import io.policylong.pipeline.operators.ScreeningScheduler;
 import io.policylong.pipeline.operators.VerificationStage;
 import io.policylong.pipeline.tasks.RetrievedDocument;
 import io.policylong.pipeline.tasks.ScoredDocument;
+import io.policylong.pipeline.tasks.Scheduling;
 import io.policylong.pipeline.tasks.ScreeningTask;
 import io.policylong.pipeline.tasks.VerifiedDocument;
 import java.io.Serializable;
@@ -41,7 +42,8 @@ import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
  * policy updates (descriptor files, JSON records, or both) in, training samples and dead letters out.
  *
  * <pre>
- * lines -> validate -> keyBy(doc id) -+-> scheduler (RocksDB: documents; broadcast: policy) -> pacer
+ * lines -> validate -> keyBy(doc id) -+-> scheduler (RocksDB: text digests, versions; broadcast: policy)
+ *                                     |     -> pacer (RocksDB: texts, parked re-screens)
  * descriptors, policy records -> parse -> [async, p=1] validate checkpoint -> verdicts -> broadcast -+
  *   -> [async] entropy -> anchors + retrieval -> [async] verification -> classify + assemble -> samples
  *                                                                      (broadcast: newest version) -+
@@ -96,13 +98,13 @@ public final class ScreeningJob {
                 new PolicyValidation(config), backstop, TimeUnit.MILLISECONDS, queued).name("validate policy").uid("validate-policies").setParallelism(1)
                 .process(new PolicyVerdicts()).name("verdicts").uid("policy-verdicts").setParallelism(1);
         BroadcastStream<PolicyUpdate> policy = validated.broadcast(ScreeningScheduler.POLICY, SampleStage.NEWEST);
-        SingleOutputStreamOperator<ScreeningTask> scheduled = documents
+        SingleOutputStreamOperator<Scheduling> scheduled = documents
                 .keyBy(Document::id)
                 .connect(policy)
                 .process(new ScreeningScheduler())
                 .name("schedule screening").uid("scheduler");
         SingleOutputStreamOperator<ScreeningTask> paced = scheduled
-                .keyBy(task -> task.document().id())
+                .keyBy(Scheduling::documentId)
                 .process(new RescreenPacer(config.rescreen().documentsPerSecond()))
                 .name("pace re-screening").uid("rescreen-pacer");
         PipelineConfig.Scoring scoring = config.scoring();

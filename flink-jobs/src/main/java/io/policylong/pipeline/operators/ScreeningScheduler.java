@@ -4,8 +4,8 @@ import io.policylong.records.DeadLetter;
 import io.policylong.records.Document;
 import io.policylong.records.PolicyUpdate;
 import io.policylong.pipeline.tasks.PolicyRef;
-import io.policylong.pipeline.tasks.ScreeningTask;
-import io.policylong.pipeline.tasks.StoredDocument;
+import io.policylong.pipeline.tasks.ScheduledDocument;
+import io.policylong.pipeline.tasks.Scheduling;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
@@ -20,17 +20,18 @@ import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction
 import org.apache.flink.util.Collector;
 
 /**
- * Decides what to screen under which policy. Documents are kept in keyed state (RocksDB) by id; the current
- * policy lives in broadcast state. A document whose id and text are already stored is a duplicate and changes
- * nothing (counted); one with a stored id and new text replaces the stored text and is screened again. A document is screened under the current version when it arrives (or when
- * the first policy arrives, if none had yet). Updates arrive already validated ({@link PolicyValidation}, once,
+ * Decides what to screen under which policy. The current policy lives in broadcast state; per document id
+ * (keyed state, RocksDB) the digest of its text and the newest version it was sent to screening under. A
+ * document whose id and text are already stored is a duplicate and changes nothing (counted); one with a stored
+ * id and new text replaces the old and is screened again. A document that arrives goes to the pacer with its
+ * text and the current policy (or none yet). Updates arrive already validated ({@link PolicyValidation}, once,
  * upstream), in the same order on every subtask; one is accepted only if its version is newer than the current
  * one (a deterministic check, so all subtasks agree), otherwise it goes to the dead letters and the current
- * policy stays. Accepting a version sends every stored document
- * that was screened under an older version to re-screening (the pacer downstream spreads those out).
+ * policy stays. Accepting a version sends the pacer a small ticket for every stored document screened under an
+ * older version; the pacer, which holds the texts, releases the re-screens gradually.
  */
 public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<String, Document, PolicyUpdate,
-        ScreeningTask> {
+        Scheduling> {
     private static final long serialVersionUID = 1L;
     private static final String CURRENT = "current";
 
@@ -38,11 +39,11 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
     public static final MapStateDescriptor<String, PolicyRef> POLICY = new MapStateDescriptor<>("policy",
             Types.STRING, TypeInformation.of(PolicyRef.class));
 
-    /** The keyed state: the document and the newest version it was screened under. */
-    public static final ValueStateDescriptor<StoredDocument> DOCUMENT = new ValueStateDescriptor<>("document",
-            TypeInformation.of(StoredDocument.class));
+    /** The keyed state: the document's text digest and the newest version it was screened under. */
+    public static final ValueStateDescriptor<ScheduledDocument> SCHEDULE = new ValueStateDescriptor<>("schedule",
+            TypeInformation.of(ScheduledDocument.class));
 
-    private transient ValueState<StoredDocument> documents;
+    private transient ValueState<ScheduledDocument> schedule;
     private transient Counter screenings;
     private transient Counter rejectedPolicies;
     private transient Counter duplicates;
@@ -51,7 +52,7 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
 
     @Override
     public void open(OpenContext context) {
-        documents = getRuntimeContext().getState(DOCUMENT);
+        schedule = getRuntimeContext().getState(SCHEDULE);
         screenings = getRuntimeContext().getMetricGroup().counter("screeningsScheduled");
         rejectedPolicies = getRuntimeContext().getMetricGroup().counter("policiesRejected");
         duplicates = getRuntimeContext().getMetricGroup().counter("documentsDuplicate");
@@ -61,12 +62,13 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
     }
 
     @Override
-    public void processElement(Document document, ReadOnlyContext ctx, Collector<ScreeningTask> out) throws Exception {
+    public void processElement(Document document, ReadOnlyContext ctx, Collector<Scheduling> out) throws Exception {
         PolicyRef policy = ctx.getBroadcastState(POLICY).get(CURRENT);
-        StoredDocument stored = documents.value();
+        ScheduledDocument stored = schedule.value();
+        String digest = TextDigest.of(document.text());
         if (stored == null) {
             PipelineProgress.documentStored(document.id());
-        } else if (stored.document().text().equals(document.text())) {
+        } else if (stored.textDigest().equals(digest)) {
             // Same id and text: it is screened (or waits for a policy, or is re-screened) already.
             duplicates.inc();
             return;
@@ -75,18 +77,20 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
             replaced.inc();
         }
         if (policy == null) {
-            documents.update(new StoredDocument(document, -1));
+            schedule.update(new ScheduledDocument(digest, -1));
+            out.collect(Scheduling.arrived(document, null));
             return;
         }
         currentVersion.set(policy.version());
         // After a restore the policy comes from checkpointed state, not from an update: report it here too.
         PipelineProgress.versionSeen(policy.version());
-        documents.update(new StoredDocument(document, policy.version()));
-        emit(out, new ScreeningTask(document, policy, false));
+        schedule.update(new ScheduledDocument(digest, policy.version()));
+        screenings.inc();
+        out.collect(Scheduling.arrived(document, policy));
     }
 
     @Override
-    public void processBroadcastElement(PolicyUpdate update, Context ctx, Collector<ScreeningTask> out)
+    public void processBroadcastElement(PolicyUpdate update, Context ctx, Collector<Scheduling> out)
             throws Exception {
         BroadcastState<String, PolicyRef> state = ctx.getBroadcastState(POLICY);
         PolicyRef current = state.get(CURRENT);
@@ -99,20 +103,16 @@ public final class ScreeningScheduler extends KeyedBroadcastProcessFunction<Stri
         state.put(CURRENT, policy);
         currentVersion.set(policy.version());
         PipelineProgress.versionSeen(policy.version(), update.time());
-        ctx.applyToKeyedState(DOCUMENT, (key, stored) -> {
-            StoredDocument doc = stored.value();
+        ctx.applyToKeyedState(SCHEDULE, (key, stored) -> {
+            ScheduledDocument doc = stored.value();
             if (doc != null && doc.screenedVersion() < policy.version()) {
                 // Known to this JVM's progress after a restore too, so an idle stop waits for its re-screen.
                 PipelineProgress.documentStored(key);
-                stored.update(new StoredDocument(doc.document(), policy.version()));
-                emit(out, new ScreeningTask(doc.document(), policy, doc.screenedVersion() >= 0));
+                stored.update(new ScheduledDocument(doc.textDigest(), policy.version()));
+                screenings.inc();
+                out.collect(Scheduling.ticket(key, policy, doc.screenedVersion() >= 0));
             }
         });
-    }
-
-    private void emit(Collector<ScreeningTask> out, ScreeningTask task) {
-        screenings.inc();
-        out.collect(task);
     }
 
     private void reject(Context ctx, PolicyUpdate update, String reason) {

@@ -2,6 +2,7 @@ package io.policylong.pipeline.operators;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.policylong.records.DeadLetter;
@@ -15,8 +16,8 @@ import io.policylong.model.config.RopeScaling;
 import io.policylong.model.safetensors.SafetensorsDType;
 import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
 import io.policylong.pipeline.tasks.PolicyRef;
-import io.policylong.pipeline.tasks.ScreeningTask;
-import io.policylong.pipeline.tasks.StoredDocument;
+import io.policylong.pipeline.tasks.ScheduledDocument;
+import io.policylong.pipeline.tasks.Scheduling;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -58,27 +59,28 @@ class ScreeningSchedulerTest {
         return new Document(id, "text of " + id, null, Map.of());
     }
 
-    private static KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, ScreeningTask> harness()
+    private static KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, Scheduling> harness()
             throws Exception {
-        KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, ScreeningTask> h =
+        KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, Scheduling> h =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(new ScreeningScheduler(), Document::id,
                         Types.STRING, ScreeningScheduler.POLICY);
         h.open();
         return h;
     }
 
-    private static List<String> tasks(KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, ScreeningTask> h) {
-        List<String> out = h.extractOutputValues().stream()
-                .map(t -> t.document().id() + "@" + t.policy().version() + (t.rescreen() ? "r" : ""))
+    /** What went to the pacer: {@code id@version}, {@code r} for a paced re-screen, {@code +text} with a text. */
+    private static List<String> tasks(KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate, Scheduling> h) {
+        List<String> out = h.extractOutputValues().stream().filter(t -> t.policy() != null)
+                .map(t -> t.documentId() + "@" + t.policy().version() + (t.rescreen() ? "r" : ""))
                 .sorted().collect(Collectors.toList());
         h.getOutput().clear();
         return out;
     }
 
-    private static StoredDocument stored(KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate,
-            ScreeningTask> h, String key) throws Exception {
+    private static ScheduledDocument stored(KeyedBroadcastOperatorTestHarness<String, Document, PolicyUpdate,
+            Scheduling> h, String key) throws Exception {
         h.getOperator().setCurrentKey(key);
-        return h.getOperator().getKeyedStateStore().getState(ScreeningScheduler.DOCUMENT).value();
+        return h.getOperator().getKeyedStateStore().getState(ScreeningScheduler.SCHEDULE).value();
     }
 
     @Test
@@ -140,17 +142,21 @@ class ScreeningSchedulerTest {
 
             Document changed = new Document("a", "new text of a", null, Map.of());
             h.processElement(new StreamRecord<>(changed));
-            List<ScreeningTask> out = h.extractOutputValues();
+            List<Scheduling> out = h.extractOutputValues();
             assertEquals(1, out.size(), "new text: screened again");
-            assertEquals("new text of a", out.get(0).document().text());
+            assertEquals("new text of a", out.get(0).document().text(), "the pacer receives the new text");
             assertFalse(out.get(0).rescreen());
             h.getOutput().clear();
-            assertEquals("new text of a", stored(h, "a").document().text(), "the new text replaces the stored one");
+            String digest = stored(h, "a").textDigest();
+            h.processElement(new StreamRecord<>(changed));
+            assertEquals(List.of(), tasks(h), "and the new text is then a duplicate itself");
+            assertEquals(digest, stored(h, "a").textDigest());
 
             h.processBroadcastElement(new StreamRecord<>(update(1, v1, null)));
-            List<ScreeningTask> rescreened = h.extractOutputValues();
+            List<Scheduling> rescreened = h.extractOutputValues();
             assertEquals(1, rescreened.size());
-            assertEquals("new text of a", rescreened.get(0).document().text(), "re-screened with the new text");
+            assertNull(rescreened.get(0).document(), "a version advance sends a ticket, not a second copy");
+            assertTrue(rescreened.get(0).rescreen());
         }
     }
 }
