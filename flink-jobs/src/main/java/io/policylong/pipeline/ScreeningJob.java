@@ -10,6 +10,7 @@ import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.DeadLetters;
 import io.policylong.pipeline.operators.DocumentValidation;
 import io.policylong.pipeline.operators.EntropyStage;
+import io.policylong.pipeline.operators.FailedScreenings;
 import io.policylong.pipeline.operators.PolicyParsing;
 import io.policylong.pipeline.operators.PolicyRecordParsing;
 import io.policylong.pipeline.operators.PolicyValidation;
@@ -71,6 +72,17 @@ public final class ScreeningJob {
      */
     public static Outputs wire(PipelineConfig config, DataStream<SourceLine> documentLines,
             DataStream<SmallFile> policyFiles, DataStream<SourceLine> policyRecords) {
+        return wire(config, documentLines, policyFiles, policyRecords, null);
+    }
+
+    /**
+     * As {@link #wire(PipelineConfig, DataStream, DataStream, DataStream)}, with the job's own committed dead
+     * letters read back ({@code failedScreenings}, may be null): screenings that failed for good with a possibly
+     * transient reason are tried again, paced and bounded ({@code scoring.rescreen-failed}).
+     */
+    public static Outputs wire(PipelineConfig config, DataStream<SourceLine> documentLines,
+            DataStream<SmallFile> policyFiles, DataStream<SourceLine> policyRecords,
+            DataStream<SourceLine> failedScreenings) {
         if (policyFiles == null && policyRecords == null) {
             throw new IllegalArgumentException("the job needs a source of policy updates");
         }
@@ -103,9 +115,14 @@ public final class ScreeningJob {
                 .connect(policy)
                 .process(new ScreeningScheduler())
                 .name("schedule screening").uid("scheduler");
-        SingleOutputStreamOperator<ScreeningTask> paced = scheduled
+        DataStream<Scheduling> toPace = scheduled;
+        if (failedScreenings != null) {
+            toPace = toPace.union(failedScreenings.process(new FailedScreenings())
+                    .name("failed screenings").uid("failed-screenings"));
+        }
+        SingleOutputStreamOperator<ScreeningTask> paced = toPace
                 .keyBy(Scheduling::documentId)
-                .process(new RescreenPacer(config.rescreen().documentsPerSecond()))
+                .process(new RescreenPacer(config.rescreen().documentsPerSecond(), config.scoring().rescreenFailed()))
                 .name("pace re-screening").uid("rescreen-pacer");
         PipelineConfig.Scoring scoring = config.scoring();
         AsyncRetryStrategy<ScoredDocument> retries = new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<

@@ -8,6 +8,7 @@ import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.DeadLetterAccounting;
 import io.policylong.policy.PolicyDescriptorFiles;
 import io.policylong.records.TrainingSample;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -59,7 +60,20 @@ public final class ScreeningTopology {
                 : env.fromSource(FileConnectors.policyDescriptors(new Path(config.policy().checkpoints()),
                         config.policy().watch(), PolicyDescriptorFiles.MAX_BYTES), WatermarkStrategy.noWatermarks(),
                         "policy descriptors").uid("policy-source").setParallelism(1);
-        ScreeningJob.Outputs outputs = ScreeningJob.wire(config, inputTap.apply(lines), descriptors, policyRecords);
+        // The job's own committed dead letters, read back so that screenings that failed for good are tried again.
+        DataStream<SourceLine> failed = null;
+        if (config.scoring().rescreenFailed() > 0) {
+            failed = kafka != null
+                    ? env.fromSource(KafkaConnectors.jsonRecords(kafka.bootstrapServers(), kafka.deadLettersTopic(),
+                            kafka.groupId() + "-failed-screenings", kafka.maxRecordBytes(), kafka.properties(),
+                            KafkaConnectors.Start.GROUP_OFFSETS), WatermarkStrategy.noWatermarks(),
+                            "failed screenings").uid("failed-screenings-topic-source")
+                    : env.fromSource(FileConnectors.jsonLines(new Path(config.output().deadLetters()),
+                            Duration.ofSeconds(2), config.input().maxLineBytes()), WatermarkStrategy.noWatermarks(),
+                            "failed screenings").uid("failed-screenings-source");
+        }
+        ScreeningJob.Outputs outputs = ScreeningJob.wire(config, inputTap.apply(lines), descriptors, policyRecords,
+                failed);
         DataStream<String> deadLetterJson = outputs.deadLetters().map(new DeadLetterAccounting())
                 .name("dead letters to JSON").uid("dead-letters-json");
         if (kafka != null) {

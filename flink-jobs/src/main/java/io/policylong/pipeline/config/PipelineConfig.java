@@ -62,7 +62,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
     /** The in-process scorer and the async operators in front of it. */
     public record Scoring(String device, long maxBatchTokens, Duration maxDelay, int queueCapacity,
             double attentionBlockMib, double mlpBlockMib, double entropyBlockMib, Duration timeout, int attempts,
-            Duration retryDelay, int capacity) implements Serializable {
+            Duration retryDelay, int capacity, int rescreenFailed) implements Serializable {
         private static final long serialVersionUID = 1L;
 
         /** The runtime's chunk settings. */
@@ -256,12 +256,13 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         }
         ConfigTree so = top.section("scoring").only("device", "max-batch-tokens", "max-delay", "queue",
                 "attention-block-mib", "mlp-block-mib", "entropy-block-mib", "timeout", "attempts", "retry-delay",
-                "capacity");
+                "capacity", "rescreen-failed");
         Scoring scoring = new Scoring(so.text("device", "auto"), so.positiveInt("max-batch-tokens", 8192),
                 so.duration("max-delay", Duration.ofMillis(20)), so.positiveInt("queue", 256),
                 so.number("attention-block-mib", 8), so.number("mlp-block-mib", 32), so.number("entropy-block-mib", 32),
                 so.positiveDuration("timeout", Duration.ofMinutes(5)), so.positiveInt("attempts", 3),
-                so.duration("retry-delay", Duration.ofSeconds(1)), so.positiveInt("capacity", 16));
+                so.duration("retry-delay", Duration.ofSeconds(1)), so.positiveInt("capacity", 16),
+                so.nonNegativeInt("rescreen-failed", 2));
         ConfigTree ou = top.section("output").only("samples", "dead-letters");
         if (kafka != null && (ou.has("samples") || ou.has("dead-letters"))) {
             throw ou.error(ou.has("samples") ? "samples" : "dead-letters",

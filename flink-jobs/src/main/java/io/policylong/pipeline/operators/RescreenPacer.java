@@ -13,6 +13,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * document that arrives is screened at once, never held back; a re-screen ticket after a version advance is
  * parked (a newer version replaces an older one that has not left yet) and released by a processing-time
  * timer, at most {@code perSecond} per parallel instance, so new documents are not starved and the scorer is
- * not flooded. Parked tickets and their timers are checkpointed, and so is the backlog figure (a metric).
+ * not flooded. A screening that failed for good (read back from the dead letters) is parked again the same
+ * way, at most {@code maxRetries} times per version. Parked tickets and their timers are checkpointed, and so
+ * is the backlog figure (a metric).
  */
 public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling, ScreeningTask>
         implements CheckpointedFunction {
@@ -41,24 +44,46 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
     public static final ValueStateDescriptor<PolicyRef> PARKED = new ValueStateDescriptor<>("parked-version",
             TypeInformation.of(PolicyRef.class));
 
+    /** The keyed state: the version the document was last sent to screening under. */
+    public static final ValueStateDescriptor<PolicyRef> RELEASED = new ValueStateDescriptor<>("released-version",
+            TypeInformation.of(PolicyRef.class));
+
+    /** The keyed state: how often the screening under the released version was tried again after failing. */
+    public static final ValueStateDescriptor<Integer> RETRIES = new ValueStateDescriptor<>("retries", Types.INT);
+
     private final double perSecond;
+    private final int maxRetries;
     private transient ValueState<Document> text;
     private transient ValueState<PolicyRef> parked;
+    private transient ValueState<PolicyRef> released;
+    private transient ValueState<Integer> retries;
+    private transient Counter retried;
+    private transient Counter retriesExhausted;
     private transient long nextSlot;
     private transient AtomicLong backlog;
     private transient ListState<Long> backlogState;
 
     public RescreenPacer(double perSecond) {
+        this(perSecond, 0);
+    }
+
+    /** @param maxRetries how often a screening that failed for good is tried again under the same version */
+    public RescreenPacer(double perSecond, int maxRetries) {
         if (!(perSecond > 0)) {
             throw new IllegalArgumentException("the re-screen rate must be positive");
         }
         this.perSecond = perSecond;
+        this.maxRetries = maxRetries;
     }
 
     @Override
     public void open(OpenContext context) {
         text = getRuntimeContext().getState(TEXT);
         parked = getRuntimeContext().getState(PARKED);
+        released = getRuntimeContext().getState(RELEASED);
+        retries = getRuntimeContext().getState(RETRIES);
+        retried = getRuntimeContext().getMetricGroup().counter("screeningsRetried");
+        retriesExhausted = getRuntimeContext().getMetricGroup().counter("screeningRetriesExhausted");
         getRuntimeContext().getMetricGroup().gauge("rescreenBacklog", () -> backlog.get());
     }
 
@@ -72,8 +97,12 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
                 backlog.decrementAndGet();
             }
             if (s.policy() != null) {
-                out.collect(new ScreeningTask(s.document(), s.policy(), false));
+                release(out, new ScreeningTask(s.document(), s.policy(), false));
             }
+            return;
+        }
+        if (s.retryOf() != null) {
+            retry(s, ctx);
             return;
         }
         Document document = text.value();
@@ -84,7 +113,7 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
         }
         if (!s.rescreen()) {
             // Its first screening (the document waited for a policy): not held back.
-            out.collect(new ScreeningTask(document, s.policy(), false));
+            release(out, new ScreeningTask(document, s.policy(), false));
             return;
         }
         PolicyRef waiting = parked.value();
@@ -94,12 +123,42 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
             }
             return;
         }
-        parked.update(s.policy());
+        park(s.policy(), ctx);
+    }
+
+    private void park(PolicyRef version, Context ctx) throws Exception {
+        parked.update(version);
         long now = ctx.timerService().currentProcessingTime();
         long interval = Math.max(1, Math.round(1000 / perSecond));
         nextSlot = Math.max(now, nextSlot) + interval;
         ctx.timerService().registerProcessingTimeTimer(nextSlot);
         backlog.incrementAndGet();
+    }
+
+    /** A screening that failed for good: tried again while it is still the one released, a bounded number of times. */
+    private void retry(Scheduling s, Context ctx) throws Exception {
+        PolicyRef last = released.value();
+        if (last == null || last.version() != s.retryOf() || parked.value() != null || text.value() == null) {
+            return; // stale: screened under another version since, or about to be screened again anyway
+        }
+        int tried = retries.value() == null ? 0 : retries.value();
+        if (tried >= maxRetries) {
+            retriesExhausted.inc();
+            return;
+        }
+        retries.update(tried + 1);
+        retried.inc();
+        park(last, ctx);
+    }
+
+    /** Sends a screening on, remembering its version (a new version starts a new count of retries). */
+    private void release(Collector<ScreeningTask> out, ScreeningTask task) throws Exception {
+        PolicyRef last = released.value();
+        if (last == null || last.version() != task.policy().version()) {
+            retries.clear();
+        }
+        released.update(task.policy());
+        out.collect(task);
     }
 
     @Override
@@ -108,7 +167,7 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
         Document document = text.value();
         if (version != null && document != null) {
             parked.clear();
-            out.collect(new ScreeningTask(document, version, true));
+            release(out, new ScreeningTask(document, version, true));
             backlog.decrementAndGet();
         }
     }

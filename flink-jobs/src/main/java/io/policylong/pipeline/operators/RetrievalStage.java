@@ -81,8 +81,9 @@ public final class RetrievalStage extends ScreeningOutcomeFunction<ScoredDocumen
     @Override
     public void processElement(ScoredDocument scored, Context ctx, Collector<RetrievedDocument> out) {
         if (scored.failure() != null) {
-            ctx.output(DeadLetters.TAG, DeadLetter.of("entropy", scored.task().document().id(), scored.failure(),
-                    "policy version " + scored.task().policy().version()));
+            ctx.output(DeadLetters.TAG, DeadLetter.ofScreening("entropy", scored.task().document().id(),
+                    scored.failure(), new DeadLetter.FailedScreening(scored.task().storedId(),
+                            scored.task().policy().version(), scored.retryable())));
             finished(scored.task().storedId(), scored.task().policy().version());
             return;
         }

@@ -117,8 +117,9 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
         long version = retrieved.scored().task().policy().version();
         try {
             if (verified.failure() != null) {
-                ctx.output(DeadLetters.TAG, DeadLetter.of("verification", id, verified.failure(), "policy version "
-                        + version));
+                ctx.output(DeadLetters.TAG, DeadLetter.ofScreening("verification", id, verified.failure(),
+                        new DeadLetter.FailedScreening(retrieved.scored().task().storedId(), version,
+                                verified.retryable())));
                 return;
             }
             ContextClassifier.Classification classes = classifier.classify(verified.contexts());
