@@ -50,5 +50,11 @@ class SampleRecordsTest {
         assertEquals(DeadLetter.EXCERPT_CHARS, d.excerpt().length());
         assertEquals(d, DeadLetter.fromJson(d.toJson()));
         assertThrows(InvalidRecordException.class, () -> DeadLetter.fromJson("{\"stage\": \"x\"}"));
+        DeadLetter failed = DeadLetter.ofScreening("entropy", "doc#piece-1", "an attempt took longer than PT1S",
+                new DeadLetter.FailedScreening("doc", 4, true));
+        assertEquals(failed, DeadLetter.fromJson(failed.toJson()), "a failed screening names document and version");
+        assertEquals("policy version 4", failed.origin());
+        assertThrows(InvalidRecordException.class, () -> DeadLetter.fromJson("{\"stage\": \"entropy\", "
+                + "\"reason\": \"r\", \"time\": \"2026-12-02T00:00:00Z\", \"screening\": {\"document\": \"d\"}}"));
     }
 }

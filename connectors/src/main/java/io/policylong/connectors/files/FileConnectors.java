@@ -5,6 +5,7 @@ import java.util.regex.Pattern;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
 import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.file.src.enumerate.FileEnumerator;
 import org.apache.flink.connector.file.src.enumerate.NonSplittingRecursiveEnumerator;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
@@ -26,8 +27,8 @@ public final class FileConnectors {
     public static FileSource<SourceLine> jsonLines(Path path, Duration watchInterval, int maxLineBytes) {
         FileSource.FileSourceBuilder<SourceLine> builder = FileSource
                 .forBulkFileFormat(new JsonLinesFormat(maxLineBytes), path)
-                .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(
-                        p -> !hidden(p) && (isDirectory(p) || p.getName().endsWith(".jsonl"))));
+                .setFileEnumerator(() -> missingIsEmpty(new NonSplittingRecursiveEnumerator(
+                        p -> !hidden(p) && (isDirectory(p) || p.getName().endsWith(".jsonl")))));
         if (watchInterval != null) {
             builder.monitorContinuously(watchInterval);
         }
@@ -54,6 +55,20 @@ public final class FileConnectors {
                 .withRollingPolicy(OnCheckpointRollingPolicy.build())
                 .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix(prefix).withPartSuffix(".jsonl").build())
                 .build();
+    }
+
+    /**
+     * A watched directory that does not exist yet (an output directory read back before the first commit, say)
+     * holds no files yet, rather than failing the source.
+     */
+    private static FileEnumerator missingIsEmpty(FileEnumerator enumerator) {
+        return (paths, minDesiredSplits) -> {
+            try {
+                return enumerator.enumerateSplits(paths, minDesiredSplits);
+            } catch (java.io.FileNotFoundException e) {
+                return java.util.List.of();
+            }
+        };
     }
 
     private static boolean hidden(Path p) {

@@ -251,4 +251,64 @@ class ScreeningJobTest {
         assertTrue(texts.get(0).contains("A closing sentence added later.") != texts.get(1).contains(
                 "A closing sentence added later."), "one sample of each text");
     }
+
+    @Test
+    void aScreeningThatFailedForGoodIsScreenedAgainOnceItsCheckpointLoads() throws Exception {
+        Path run = root.resolve("failed-for-good");
+        Path in = Files.createDirectories(run.resolve("in"));
+        Path checkpoint = run.resolve("policy");
+        Files.createDirectories(checkpoint);
+        try (Stream<Path> files = Files.list(v0)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, checkpoint.resolve(f.getFileName()));
+            }
+        }
+        String yaml = String.join("\n",
+                "input: {documents: " + in + ", watch: 500ms, max-document-chars: 20000, max-document-tokens: 4000}",
+                "policy: {checkpoints: " + run.resolve("checkpoints") + ", watch: 200ms}",
+                "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
+                "screening: {alpha: 0.5, max-anchors: 3, skip-first: 8, window-tokens: 256, left-context: 64}",
+                "assembly: {target-tokens: 4096, min-fill: 0.0, require-positive: false}",
+                "rescreen: {documents-per-second: 50}",
+                "scoring: {device: cpu, max-delay: 5ms, capacity: 4, attempts: 2, retry-delay: 100ms, timeout: 20s,",
+                "          rescreen-failed: 8}",
+                "output: {samples: " + run.resolve("samples") + ", dead-letters: " + run.resolve("dead-letters") + "}",
+                "runtime: {parallelism: 1, checkpoint-interval: 500ms, checkpoint-dir: " + run.resolve("flink") + "}");
+        PipelineConfig config = PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test")
+                .withAbsoluteLocations("test");
+        announce(run, 0, checkpoint, null);
+        JobClient client = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(), config, null);
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (PipelineProgress.latestVersion() < 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        // The checkpoint goes away after it was accepted: every attempt to load it fails.
+        Path away = run.resolve("policy-away");
+        Files.move(checkpoint, away);
+        List<Document> two = documents.subList(0, 2);
+        Files.write(in.resolve(".docs"), two.stream().map(Document::toJson).toList(), StandardCharsets.UTF_8);
+        Files.move(in.resolve(".docs"), in.resolve("docs.jsonl"));
+        while (committedLines(run.resolve("dead-letters")).stream().filter(l -> l.contains("\"retryable\":true"))
+                .count() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Files.move(away, checkpoint); // it comes back
+        Set<String> wanted = two.stream().map(Document::id).collect(Collectors.toSet());
+        while (!samples(run).stream().map(TrainingSample::documentId).collect(Collectors.toSet()).containsAll(wanted)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        client.cancel().get();
+        List<TrainingSample> samples = samples(run);
+        assertEquals(wanted, samples.stream().map(TrainingSample::documentId).collect(Collectors.toSet()),
+                "both documents screened once their checkpoint could be loaded; dead letters: "
+                        + committedLines(run.resolve("dead-letters")));
+        assertEquals(samples.size(), samples.stream().map(TrainingSample::sampleId).distinct().count());
+        List<DeadLetter> letters = new ArrayList<>();
+        for (String line : committedLines(run.resolve("dead-letters"))) {
+            letters.add(DeadLetter.fromJson(line));
+        }
+        assertTrue(letters.stream().allMatch(l -> l.screening() != null && l.screening().retryable()
+                && l.screening().policyVersion() == 0 && l.reason().contains("could not be loaded")), letters.toString());
+    }
 }

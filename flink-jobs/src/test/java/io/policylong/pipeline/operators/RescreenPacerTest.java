@@ -126,4 +126,32 @@ class RescreenPacerTest {
             assertEquals(0, restored.backlog());
         }
     }
+
+    @Test
+    void aScreeningThatFailedForGoodIsTriedAgainBoundedAndOnlyUnderItsVersion() throws Exception {
+        RescreenPacer pacer = new RescreenPacer(10, 2);
+        try (var h = ProcessFunctionTestHarnesses.forKeyedProcessFunction(pacer, Scheduling::documentId,
+                Types.STRING)) {
+            h.setProcessingTime(1000);
+            h.processElement(new StreamRecord<>(arrived("a", 1)));
+            assertEquals(List.of("a@1"), drain(h));
+
+            h.processElement(new StreamRecord<>(Scheduling.retry("a", 0)));
+            h.setProcessingTime(2000);
+            assertEquals(List.of(), drain(h), "a failure under another version than the one sent is stale");
+
+            for (int attempt = 1; attempt <= 3; attempt++) {
+                h.processElement(new StreamRecord<>(Scheduling.retry("a", 1)));
+                h.setProcessingTime(2000 + attempt * 1000);
+                assertEquals(attempt <= 2 ? List.of("a@1r") : List.of(), drain(h), "retry " + attempt);
+            }
+
+            h.processElement(new StreamRecord<>(ticket("a", 2)));
+            h.setProcessingTime(10_000);
+            assertEquals(List.of("a@2r"), drain(h));
+            h.processElement(new StreamRecord<>(Scheduling.retry("a", 2)));
+            h.setProcessingTime(11_000);
+            assertEquals(List.of("a@2r"), drain(h), "a new version starts a new count");
+        }
+    }
 }
