@@ -40,6 +40,8 @@ public final class FileConnectors {
         return FileSource.forBulkFileFormat(new SmallFileFormat(maxBytes), directory)
                 .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(
                         p -> isDirectory(p) || DESCRIPTOR.matcher(p.getName()).matches()))
+                // Oldest version first when one listing finds several.
+                .setSplitAssigner(NameOrderedSplitAssigner::new)
                 .monitorContinuously(watchInterval)
                 .build();
     }

@@ -8,6 +8,8 @@ import io.policylong.pipeline.staging.LocalStaging;
 import io.policylong.pipeline.tasks.PolicyRef;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,6 +67,18 @@ public final class ScoringService {
         }
         registry.close();
         loader.shutdown();
+    }
+
+    /**
+     * The policy versions loaded by every scoring service of this JVM (a diagnostic: what a TaskManager holds in
+     * memory).
+     */
+    public static synchronized SortedSet<Long> loadedVersions() {
+        SortedSet<Long> versions = new TreeSet<>();
+        for (ScoringService s : SERVICES.values()) {
+            versions.addAll(s.registry.residentVersions());
+        }
+        return versions;
     }
 
     /** A lease on the checkpoint of a policy, loading it if needed. */

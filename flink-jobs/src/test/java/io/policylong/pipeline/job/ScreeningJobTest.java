@@ -20,6 +20,7 @@ import io.policylong.model.scoring.LoadedCheckpoint;
 import io.policylong.model.scoring.ScoreRequest;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.PipelineProgress;
+import io.policylong.pipeline.scoring.ScoringService;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -71,8 +72,14 @@ class ScreeningJobTest {
 
     /** A configuration for one run in its own directory. */
     private static PipelineConfig config(Path run, Path documentsFile) throws Exception {
+        return config(run, documentsFile, "");
+    }
+
+    /** @param inputSettings more {@code input} settings ({@code ", watch: 500ms"}, say) */
+    private static PipelineConfig config(Path run, Path documents, String inputSettings) throws Exception {
         String yaml = String.join("\n",
-                "input: {documents: " + documentsFile + ", max-document-chars: 20000, max-document-tokens: 4000}",
+                "input: {documents: " + documents + ", max-document-chars: 20000, max-document-tokens: 4000"
+                        + inputSettings + "}",
                 "policy: {checkpoints: " + run.resolve("checkpoints") + ", watch: 200ms}",
                 "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
                 JobFixtures.commonYaml(),
@@ -230,9 +237,16 @@ class ScreeningJobTest {
         again.add(changed.toJson());
         Path documentsFile = writeDocuments(run, again);
         announce(run, 0, v0, null);
+        // The documents arrive once the policy is in force: a text replaced while its document still waited for
+        // a first policy is screened only in its newest form (ScreeningSchedulerTest).
+        Path in = Files.createDirectories(run.resolve("in"));
         JobClient client = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(),
-                config(run, documentsFile), null);
+                config(run, in, ", watch: 200ms"), null);
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (PipelineProgress.latestVersion() < 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Files.move(documentsFile, in.resolve("documents.jsonl"));
         // Every document once, and the first again for its new text.
         while (PipelineProgress.snapshot().committed() < documents.size() + 1 && System.nanoTime() < deadline) {
             Thread.sleep(100);
@@ -310,5 +324,52 @@ class ScreeningJobTest {
         }
         assertTrue(letters.stream().allMatch(l -> l.screening() != null && l.screening().retryable()
                 && l.screening().policyVersion() == 0 && l.reason().contains("could not be loaded")), letters.toString());
+    }
+
+    @Test
+    void versionsAnnouncedBackToBackWhileScreeningsAreInFlightAllComplete() throws Exception {
+        Path run = root.resolve("back-to-back");
+        Path documentsFile = writeDocuments(run, List.of());
+        announce(run, 0, v0, null);
+        // One policy version resident besides the newest: versions are evicted while screenings still use them.
+        String yaml = String.join("\n",
+                "input: {documents: " + documentsFile + ", max-document-chars: 20000, max-document-tokens: 4000}",
+                "policy: {checkpoints: " + run.resolve("checkpoints") + ", watch: 100ms, resident-versions: 2}",
+                "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
+                JobFixtures.commonYaml(),
+                "output: {samples: " + run.resolve("samples") + ", dead-letters: " + run.resolve("dead-letters") + "}",
+                "runtime: {parallelism: 2, checkpoint-interval: 500ms, checkpoint-dir: " + run.resolve("flink") + "}");
+        PipelineConfig config = PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "test")
+                .withAbsoluteLocations("test");
+        JobClient client = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(), config, null);
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (PipelineProgress.snapshot().documents() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Path v2 = run.resolve("v2");
+        Path v3 = run.resolve("v3");
+        for (Path copy : List.of(v2, v3)) {
+            Files.createDirectories(copy);
+            try (Stream<Path> files = Files.list(copy == v2 ? v0 : v1)) {
+                for (Path f : files.toList()) {
+                    Files.copy(f, copy.resolve(f.getFileName()));
+                }
+            }
+        }
+        announce(run, 1, v1, null);
+        announce(run, 2, v2, null);
+        announce(run, 3, v3, null);
+        JobFixtures.waitUntilCommitted(3, documents.size());
+        PipelineProgress.waitUntilIdle(client, Duration.ofSeconds(1));
+        Set<Long> loaded = ScoringService.loadedVersions();
+        stop(client, run);
+
+        List<String> letters = committedLines(run.resolve("dead-letters"));
+        assertTrue(letters.isEmpty(), "no screening timed out or failed: " + letters);
+        Set<String> latest = samples(run).stream().filter(s -> s.policyVersion() == 3)
+                .map(TrainingSample::documentId).collect(Collectors.toSet());
+        assertEquals(documents.stream().map(Document::id).collect(Collectors.toSet()), latest);
+        assertTrue(loaded.contains(3L) && loaded.size() <= 2, "the newest version resident, evicted ones freed: "
+                + loaded);
     }
 }

@@ -159,4 +159,20 @@ class ScreeningSchedulerTest {
             assertTrue(rescreened.get(0).rescreen());
         }
     }
+
+    @Test
+    void aTextReplacedWhileWaitingForAFirstPolicyIsScreenedOnceInItsNewestForm() throws Exception {
+        try (var h = harness()) {
+            h.processElement(new StreamRecord<>(doc("a")));
+            h.processElement(new StreamRecord<>(new Document("a", "new text of a", null, Map.of())));
+            List<Scheduling> waiting = h.extractOutputValues();
+            assertEquals(2, waiting.size(), "both texts go to the pacer, which keeps the newest");
+            assertEquals("new text of a", waiting.get(1).document().text());
+            assertTrue(waiting.stream().allMatch(w -> w.policy() == null), "nothing screened without a policy");
+            h.getOutput().clear();
+
+            h.processBroadcastElement(new StreamRecord<>(update(0, v0, null)));
+            assertEquals(List.of("a@0"), tasks(h), "one screening, of the text the pacer holds");
+        }
+    }
 }
