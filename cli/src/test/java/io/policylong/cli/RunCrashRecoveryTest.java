@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -30,7 +31,7 @@ import picocli.CommandLine;
  * samples are committed, then the same command again; it resumes from the newest retained checkpoint.
  */
 class RunCrashRecoveryTest {
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run's logs, checkpoints and outputs stay to look at
     Path dir;
 
     private static int freePort() throws Exception {
@@ -93,6 +94,7 @@ class RunCrashRecoveryTest {
         Set<String> undisturbed = documents.stream().map(d -> SampleAssembler.sampleId(d.id(), 0, d.text()))
                 .collect(Collectors.toSet());
         assertEquals(samples.size(), ids.size(), "nothing committed twice");
-        assertEquals(undisturbed, ids, "every document's sample, as an undisturbed run writes them");
+        assertEquals(undisturbed, ids, "every document's sample, as an undisturbed run writes them (run directory " + dir + "); dead letters: "
+                + SampleChecks.committedLines(dir.resolve("dead")) + "\nsecond run:\n" + printed);
     }
 }

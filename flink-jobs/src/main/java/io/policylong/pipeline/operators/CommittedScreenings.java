@@ -31,6 +31,7 @@ final class CommittedScreenings {
 
     /** Checkpoint {@code checkpointId} completed: it and every earlier one are committed. */
     void committed(long checkpointId) {
+        PipelineProgress.checkpointCompleted();
         NavigableMap<Long, List<Map.Entry<String, Long>>> done = awaitingCommit.headMap(checkpointId, true);
         for (List<Map.Entry<String, Long>> screenings : done.values()) {
             for (Map.Entry<String, Long> s : screenings) {

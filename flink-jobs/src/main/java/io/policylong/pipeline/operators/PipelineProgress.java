@@ -33,6 +33,8 @@ public final class PipelineProgress {
     private static final AtomicLong POSITIVES = new AtomicLong();
     private static final AtomicLong FIRST_STORED = new AtomicLong();
     private static final AtomicLong LAST_COMMIT = new AtomicLong();
+    private static final AtomicLong PARKED = new AtomicLong();
+    private static final AtomicLong CHECKPOINTS = new AtomicLong();
 
     private PipelineProgress() {
     }
@@ -65,6 +67,26 @@ public final class PipelineProgress {
         COMMITTED.incrementAndGet();
         LAST_COMMIT.set(System.nanoTime());
         touch();
+    }
+
+    /**
+     * Re-screens parked in a pacer changed by {@code delta}: parked or released, or restored from a checkpoint
+     * (their documents are not in this JVM's progress until they are released).
+     */
+    static void rescreensParked(long delta) {
+        if (PARKED.addAndGet(delta) == 0) {
+            touch();
+        }
+    }
+
+    /**
+     * A Flink checkpoint completed: every operator of the job is running, so one restored from a checkpoint has
+     * resumed its in-flight screenings and reported its parked re-screens by now.
+     */
+    static void checkpointCompleted() {
+        if (CHECKPOINTS.incrementAndGet() == 1) {
+            touch(); // idleness counts from the moment the whole job is known to run
+        }
     }
 
     /** A policy version was accepted; {@code announced} is the time its announcement gives, if any. */
@@ -107,13 +129,23 @@ public final class PipelineProgress {
      * @param upToDate documents whose screening under {@code latestVersion} is committed
      * @param committed screenings committed, all versions (a replayed one counts again)
      * @param latestVersion the newest accepted policy version, -1 before any
+     * @param parkedRescreens re-screens waiting in a pacer
+     * @param checkpointsCompleted Flink checkpoints completed since the run started
      * @param secondsSinceChange time since any of these last changed
      */
-    public record Snapshot(long documents, long upToDate, long committed, long latestVersion,
-            double secondsSinceChange) {
-        /** A policy is in force and every stored document is committed under it. */
+    public record Snapshot(long documents, long upToDate, long committed, long latestVersion, long parkedRescreens,
+            long checkpointsCompleted, double secondsSinceChange) {
+        /** A policy is in force, every stored document is committed under it and no re-screen waits. */
         public boolean quiescent() {
-            return latestVersion >= 0 && documents > 0 && upToDate == documents;
+            return latestVersion >= 0 && documents > 0 && upToDate == documents && parkedRescreens == 0;
+        }
+
+        /**
+         * Nothing left to do: quiescent, or, for a job restored from a checkpoint, running (a checkpoint completed
+         * since the start) with no document in flight and none parked, its work done before it was stopped.
+         */
+        public boolean settled(boolean restored) {
+            return quiescent() || restored && documents == 0 && parkedRescreens == 0 && checkpointsCompleted > 0;
         }
     }
 
@@ -121,7 +153,7 @@ public final class PipelineProgress {
     public static Snapshot snapshot() {
         long latest = LATEST_VERSION.get();
         long upToDate = STORED.values().stream().filter(v -> v >= latest).count();
-        return new Snapshot(STORED.size(), upToDate, COMMITTED.get(), latest,
+        return new Snapshot(STORED.size(), upToDate, COMMITTED.get(), latest, PARKED.get(), CHECKPOINTS.get(),
                 (System.nanoTime() - LAST_CHANGE.get()) / 1e9);
     }
 
@@ -180,6 +212,8 @@ public final class PipelineProgress {
         FIRST_STORED.set(0);
         LAST_COMMIT.set(0);
         FIRST_COMMIT.clear();
+        PARKED.set(0);
+        CHECKPOINTS.set(0);
         touch();
     }
 
@@ -193,7 +227,8 @@ public final class PipelineProgress {
 
     /**
      * As {@link #waitUntilIdle(org.apache.flink.core.execution.JobClient, Duration)}; with {@code restored}, a job
-     * that has not stored or screened anything in this JVM (it was restored with its work done) is idle too.
+     * that has not stored or screened anything in this JVM and has nothing parked (it was restored with its work
+     * done) is idle too, once a checkpoint shows that all its operators run.
      */
     public static void waitUntilIdle(org.apache.flink.core.execution.JobClient client, Duration idle,
             boolean restored) throws Exception {
@@ -203,8 +238,7 @@ public final class PipelineProgress {
                 throw new IllegalStateException("the job ended before it became idle: " + client.getJobStatus().get());
             }
             Snapshot s = snapshot();
-            boolean settled = s.quiescent() || restored && s.documents() == 0;
-            if (settled && s.secondsSinceChange() >= idle.toMillis() / 1000.0) {
+            if (s.settled(restored) && s.secondsSinceChange() >= idle.toMillis() / 1000.0) {
                 return;
             }
         }

@@ -94,7 +94,7 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
             // New text is screened now: a re-screen of the old text still parked would screen it twice.
             if (parked.value() != null) {
                 parked.clear();
-                backlog.decrementAndGet();
+                backlogChanged(-1);
             }
             if (s.policy() != null) {
                 release(out, new ScreeningTask(s.document(), s.policy(), false));
@@ -132,7 +132,7 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
         long interval = Math.max(1, Math.round(1000 / perSecond));
         nextSlot = Math.max(now, nextSlot) + interval;
         ctx.timerService().registerProcessingTimeTimer(nextSlot);
-        backlog.incrementAndGet();
+        backlogChanged(1);
     }
 
     /** A screening that failed for good: tried again while it is still the one released, a bounded number of times. */
@@ -168,7 +168,20 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
         if (version != null && document != null) {
             parked.clear();
             release(out, new ScreeningTask(document, version, true));
-            backlog.decrementAndGet();
+            backlogChanged(-1);
+        }
+    }
+
+    private void backlogChanged(long delta) {
+        backlog.addAndGet(delta);
+        PipelineProgress.rescreensParked(delta);
+    }
+
+    @Override
+    public void close() {
+        // A failed attempt's instance gives its share back: the next attempt restores it from the checkpoint.
+        if (backlog != null) {
+            PipelineProgress.rescreensParked(-backlog.get());
         }
     }
 
@@ -191,5 +204,6 @@ public final class RescreenPacer extends KeyedProcessFunction<String, Scheduling
             restored += b;
         }
         backlog = new AtomicLong(restored);
+        PipelineProgress.rescreensParked(restored);
     }
 }

@@ -102,6 +102,7 @@ class RescreenPacerTest {
 
     @Test
     void parkedRescreensAndTheBacklogSurviveARestore() throws Exception {
+        PipelineProgress.reset();
         OperatorSubtaskState snapshot;
         try (var h = harness()) {
             h.setProcessingTime(1000);
@@ -111,7 +112,9 @@ class RescreenPacerTest {
             }
             drain(h);
             snapshot = h.snapshot(1, 1000);
+            assertEquals(3, PipelineProgress.snapshot().parkedRescreens());
         }
+        assertEquals(0, PipelineProgress.snapshot().parkedRescreens(), "a closed pacer gives its share back");
         RescreenPacer restored = new RescreenPacer(10);
         try (var h = new KeyedOneInputStreamOperatorTestHarness<String, Scheduling, ScreeningTask>(
                 new org.apache.flink.streaming.api.operators.KeyedProcessOperator<>(restored),
@@ -120,10 +123,12 @@ class RescreenPacerTest {
             h.open();
             assertEquals(3, h.numProcessingTimeTimers(), "the timers come back");
             assertEquals(3, restored.backlog(), "and so does the backlog figure");
+            assertEquals(3, PipelineProgress.snapshot().parkedRescreens(), "which the run's idleness check sees");
             h.setProcessingTime(5000);
             assertEquals(List.of("a@2r", "b@2r", "c@2r"), drain(h).stream().sorted().toList(),
                     "the parked re-screens leave after the restore, with their texts");
             assertEquals(0, restored.backlog());
+            assertEquals(0, PipelineProgress.snapshot().parkedRescreens());
         }
     }
 
