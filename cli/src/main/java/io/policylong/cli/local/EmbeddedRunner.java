@@ -139,9 +139,14 @@ public final class EmbeddedRunner {
         PipelineProgress.waitUntilIdle(client, untilIdle, savepoint != null);
         String savepoint = stopWithSavepoint(client);
         PipelineProgress.Snapshot s = PipelineProgress.snapshot();
-        console.printf("run: idle for %s: %d documents, all screened under the newest version %d (%d screenings "
-                + "committed); stopped with savepoint %s%n", untilIdle, s.documents(), s.latestVersion(), s.committed(),
-                savepoint);
+        if (s.documents() == 0) {
+            console.printf("run: idle for %s: nothing left to screen since the state it resumed from; stopped with "
+                    + "savepoint %s%n", untilIdle, savepoint);
+        } else {
+            console.printf("run: idle for %s: %d documents, all screened under the newest version %d (%d screenings "
+                    + "committed); stopped with savepoint %s%n", untilIdle, s.documents(), s.latestVersion(),
+                    s.committed(), savepoint);
+        }
         PipelineProgress.Throughput t = PipelineProgress.throughput();
         console.printf(java.util.Locale.ROOT, "run: %d screenings committed in %.1f s (%.2f per second): %d document "
                 + "tokens scored (%.0f per second), %d tokens through the model in all (%.0f per second), %d "
