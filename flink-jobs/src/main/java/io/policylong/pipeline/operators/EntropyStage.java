@@ -49,7 +49,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     @Override
     public void open(OpenContext context) {
-        service = ScoringService.acquire(config);
+        service = ScoringService.acquire(config, GrantedGpus.of(getRuntimeContext()));
         scoring = new LeasedScoring(service, config.scoring().attemptDeadline());
         scoredTokens = getRuntimeContext().getMetricGroup().counter("entropyTokensScored");
         // Tokens through the model for the entropy windows, left context included (document tokens are fewer).

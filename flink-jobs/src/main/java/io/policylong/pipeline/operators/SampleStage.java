@@ -77,7 +77,7 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
     public void open(OpenContext context) {
         classifier = new ContextClassifier(config.screening().epsilon(), config.screening().epsilonNeg());
         if (config.assembly().inputIds()) {
-            service = ScoringService.acquire(config);
+            service = ScoringService.acquire(config, GrantedGpus.of(getRuntimeContext()));
         }
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         positives = metrics.counter("positives");

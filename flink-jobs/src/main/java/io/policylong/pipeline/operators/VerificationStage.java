@@ -48,7 +48,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     @Override
     public void open(OpenContext context) {
-        service = ScoringService.acquire(config);
+        service = ScoringService.acquire(config, GrantedGpus.of(getRuntimeContext()));
         scoring = new LeasedScoring(service, config.scoring().attemptDeadline());
         verified = getRuntimeContext().getMetricGroup().counter("candidatesVerified");
         verifiedTokens = getRuntimeContext().getMetricGroup().counter("verificationTokensScored");

@@ -1,5 +1,6 @@
 package io.policylong.pipeline.scoring;
 
+import ai.djl.Device;
 import io.policylong.model.runtime.ComputeDevice;
 import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.model.scoring.LoadedCheckpoint;
@@ -7,6 +8,7 @@ import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.staging.LocalStaging;
 import io.policylong.pipeline.tasks.PolicyRef;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -26,7 +28,7 @@ import java.util.concurrent.Executors;
 public final class ScoringService {
     private static final Map<Key, ScoringService> SERVICES = new HashMap<>();
 
-    private record Key(PipelineConfig.Scoring scoring, int residentVersions, String cacheDirectory) {
+    private record Key(PipelineConfig.Scoring scoring, int residentVersions, String cacheDirectory, String device) {
     }
 
     private final Key key;
@@ -43,18 +45,35 @@ public final class ScoringService {
         });
         PipelineConfig.Scoring s = key.scoring();
         LocalStaging staging = LocalStaging.forCache(key.cacheDirectory(), key.residentVersions() + 2);
+        Device device = resolve(key.device());
         this.registry = new CheckpointRegistry<>(key.residentVersions(), (version, policy) -> LoadedCheckpoint.load(
-                staging.checkpoint(version, policy.uri(), policy.sha256()), ComputeDevice.resolve(s.device()),
-                s.chunks(), s.maxBatchTokens()), loader);
+                staging.checkpoint(version, policy.uri(), policy.sha256()), device, s.chunks(), s.maxBatchTokens()),
+                loader);
     }
 
-    /** The service for this job's settings in this JVM, created on first use. */
-    public static synchronized ScoringService acquire(PipelineConfig config) {
+    /**
+     * The service for this job's settings in this JVM, created on first use.
+     *
+     * @param grantedGpus the GPU indices Flink granted to this TaskManager ({@link ScoringDevice})
+     */
+    public static synchronized ScoringService acquire(PipelineConfig config, List<String> grantedGpus) {
         EngineSettings.applyDefaults();
         ScoringService service = SERVICES.computeIfAbsent(new Key(config.scoring(),
-                config.policy().residentVersions(), config.runtime().cacheDirectory()), ScoringService::new);
+                config.policy().residentVersions(), config.runtime().cacheDirectory(),
+                ScoringDevice.choose(config.scoring().device(), grantedGpus)), ScoringService::new);
         service.references++;
         return service;
+    }
+
+    private static Device resolve(String device) {
+        try {
+            return ComputeDevice.resolve(device);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("scoring device " + device + ": " + e.getMessage() + (device.startsWith(
+                    "gpu:") ? " (a GPU granted through Flink's external resource '" + ScoringDevice.EXTERNAL_RESOURCE
+                    + "' needs the GPU build of the engine: PYTORCH_LIBRARY_PATH, PYTORCH_VERSION, PYTORCH_FLAVOR)"
+                    : ""), e);
+        }
     }
 
     /** Gives up a reference; the last one frees every loaded checkpoint. */
