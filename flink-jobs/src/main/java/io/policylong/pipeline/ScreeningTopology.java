@@ -6,7 +6,10 @@ import io.policylong.connectors.files.SourceLine;
 import io.policylong.connectors.kafka.KafkaConnectors;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.DeadLetterAccounting;
+import io.policylong.pipeline.operators.DeadLetters;
+import io.policylong.pipeline.operators.SampleRecordLimit;
 import io.policylong.policy.PolicyDescriptorFiles;
+import io.policylong.records.DeadLetter;
 import io.policylong.records.TrainingSample;
 import java.time.Duration;
 import java.util.HashMap;
@@ -16,6 +19,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -74,12 +78,23 @@ public final class ScreeningTopology {
         }
         ScreeningJob.Outputs outputs = ScreeningJob.wire(config, inputTap.apply(lines), descriptors, policyRecords,
                 failed);
-        DataStream<String> deadLetterJson = outputs.deadLetters().map(new DeadLetterAccounting())
+        DataStream<TrainingSample> samples = outputs.samples();
+        DataStream<DeadLetter> deadLetters = outputs.deadLetters();
+        if (kafka != null) {
+            SingleOutputStreamOperator<TrainingSample> fitting = samples
+                    .process(new SampleRecordLimit(kafka.maxRecordBytes())).name("samples within the record limit")
+                    .uid("sample-record-limit");
+            samples = fitting;
+            deadLetters = deadLetters.union(fitting.getSideOutput(DeadLetters.TAG));
+        }
+        DataStream<String> deadLetterJson = deadLetters.map(new DeadLetterAccounting())
                 .name("dead letters to JSON").uid("dead-letters-json");
         if (kafka != null) {
             Map<String, String> producer = new HashMap<>(kafka.properties());
             producer.put("transaction.timeout.ms", String.valueOf(kafka.transactionTimeout().toMillis()));
-            outputs.samples().sinkTo(KafkaConnectors.jsonSink(kafka.bootstrapServers(), kafka.samplesTopic(),
+            // The producer refuses what the topics would refuse (unless kafka.properties says otherwise).
+            producer.putIfAbsent("max.request.size", String.valueOf(kafka.maxRecordBytes()));
+            samples.sinkTo(KafkaConnectors.jsonSink(kafka.bootstrapServers(), kafka.samplesTopic(),
                     TrainingSample::documentId, TrainingSample::toJson, DeliveryGuarantee.EXACTLY_ONCE,
                     kafka.transactionalIdPrefix() + "-samples", producer)).name("samples").uid("samples-topic-sink");
             deadLetterJson.sinkTo(KafkaConnectors.jsonSink(kafka.bootstrapServers(), kafka.deadLettersTopic(), null,
@@ -89,7 +104,7 @@ public final class ScreeningTopology {
                     + "isolation.level=read_committed)", kafka.samplesTopic(), kafka.deadLettersTopic(),
                     kafka.bootstrapServers());
         }
-        outputs.samples().map(TrainingSample::toJson).name("samples to JSON").uid("samples-json")
+        samples.map(TrainingSample::toJson).name("samples to JSON").uid("samples-json")
                 .sinkTo(FileConnectors.jsonLinesSink(new Path(config.output().samples()), "samples"))
                 .name("samples").uid("samples-sink");
         deadLetterJson.sinkTo(FileConnectors.jsonLinesSink(new Path(config.output().deadLetters()), "dead-letters"))

@@ -23,8 +23,12 @@ public final class KafkaTopics {
      *
      * @param name the topic
      * @param partitions its partitions when created, or null for the broker's default
+     * @param configs its topic configurations when created (for example {@code max.message.bytes})
      */
-    public record Spec(String name, Integer partitions) {
+    public record Spec(String name, Integer partitions, Map<String, String> configs) {
+        public Spec {
+            configs = Map.copyOf(configs);
+        }
     }
 
     /** The topics among {@code specs} that do not exist. */
@@ -48,7 +52,7 @@ public final class KafkaTopics {
         try (Admin admin = admin(bootstrapServers, properties)) {
             for (Spec spec : specs) {
                 NewTopic topic = new NewTopic(spec.name(), Optional.ofNullable(spec.partitions()),
-                        Optional.ofNullable(replicationFactor));
+                        Optional.ofNullable(replicationFactor)).configs(spec.configs());
                 try {
                     admin.createTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
                     created.add(spec.name());

@@ -3,6 +3,7 @@ package io.policylong.pipeline.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.connectors.kafka.KafkaRecordLimit;
 import io.policylong.records.SampleLayout;
 import io.policylong.model.runtime.ChunkSettings;
 import io.policylong.model.scoring.BatchingSettings;
@@ -175,6 +176,16 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         return parse(root, file.toString());
     }
 
+    /** {@code kafka.max-record-bytes}: a record must have room for more than its overhead. */
+    private static int maxRecordBytes(ConfigTree kafka) {
+        int bytes = kafka.positiveInt("max-record-bytes", 16 * 1024 * 1024);
+        if (bytes <= KafkaRecordLimit.RECORD_OVERHEAD_BYTES) {
+            throw kafka.error("max-record-bytes", "must be larger than " + KafkaRecordLimit.RECORD_OVERHEAD_BYTES
+                    + " (the overhead of one Kafka record) but is " + bytes);
+        }
+        return bytes;
+    }
+
     /** Validates a parsed configuration; {@code source} names it in errors. */
     public static PipelineConfig parse(JsonNode root, String source) {
         ConfigTree top = new ConfigTree(root, "", source).only("input", "policy", "retrieval", "screening",
@@ -192,7 +203,7 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
                     ka.text("policies-topic", "policylong.policies"), ka.text("samples-topic", "policylong.samples"),
                     ka.text("dead-letters-topic", "policylong.dead-letters"), ka.text("group-id", "policylong-screening"),
                     ka.text("transactional-id-prefix", "policylong-screening"),
-                    ka.positiveInt("max-record-bytes", 16 * 1024 * 1024),
+                    maxRecordBytes(ka),
                     ka.duration("transaction-timeout", Duration.ofMinutes(15)), ka.stringMap("properties"),
                     ka.bool("create-topics", true), ka.has("partitions") ? ka.positiveInt("partitions", 1) : null,
                     replication == 0 ? null : (short) replication);

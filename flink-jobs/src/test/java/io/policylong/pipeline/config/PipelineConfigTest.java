@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.connectors.kafka.KafkaTopics;
 import io.policylong.pipeline.JobSettings;
+import io.policylong.pipeline.KafkaTopicSetup;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -71,6 +74,26 @@ class PipelineConfigTest {
                 e.getMessage());
         assertTrue(Locations.isAbsolute("s3://b/x") && Locations.isAbsolute("file:///x") && Locations.isAbsolute("/x"));
         assertTrue(!Locations.isAbsolute("x/y") && !Locations.isAbsolute("file:x"));
+    }
+
+    @Test
+    void aRecordLimitWithoutRoomForARecordIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(
+                "retrieval: {index: /i}", "kafka: {bootstrap-servers: 'k:9092', max-record-bytes: 512}"));
+        assertTrue(e.getMessage().contains("kafka.max-record-bytes: must be larger than 512"), e.getMessage());
+    }
+
+    @Test
+    void topicsAreCreatedWithTheRecordLimitAndThePoliciesTopicKeepsOnePartitionForever() throws Exception {
+        PipelineConfig.Kafka kafka = parse("retrieval: {index: /i}",
+                "kafka: {bootstrap-servers: 'k:9092', max-record-bytes: 2000000, partitions: 6}").kafka();
+        List<KafkaTopics.Spec> specs = KafkaTopicSetup.specs(kafka);
+        assertEquals(List.of("policylong.documents", "policylong.policies", "policylong.samples",
+                "policylong.dead-letters"), specs.stream().map(KafkaTopics.Spec::name).toList());
+        assertTrue(specs.stream().allMatch(s -> s.configs().get("max.message.bytes").equals("2000000")), specs.toString());
+        assertEquals(List.of(6, 1, 6, 6), specs.stream().map(KafkaTopics.Spec::partitions).toList());
+        assertEquals("-1", specs.get(1).configs().get("retention.ms"));
+        assertNull(specs.get(0).configs().get("retention.ms"));
     }
 
     @Test

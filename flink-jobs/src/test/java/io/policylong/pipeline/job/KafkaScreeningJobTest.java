@@ -16,6 +16,7 @@ import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.PipelineProgress;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,6 +78,10 @@ class KafkaScreeningJobTest {
 
     /** The job on the topics {@code <prefix>documents} and so on, in consumer group {@code <prefix>screening}. */
     private static PipelineConfig config(String prefix) throws Exception {
+        return config(prefix, 30000);
+    }
+
+    private static PipelineConfig config(String prefix, int maxRecordBytes) throws Exception {
         String yaml = String.join("\n",
                 "input: {max-document-chars: 20000, max-document-tokens: 4000}",
                 "retrieval: {index: " + fixtures.index() + ", top-k: 4, max-candidates: 4}",
@@ -90,7 +95,7 @@ class KafkaScreeningJobTest {
                 "  dead-letters-topic: " + prefix + "dead-letters",
                 "  group-id: " + prefix + "screening",
                 "  transactional-id-prefix: " + prefix + "screening",
-                "  max-record-bytes: 30000",
+                "  max-record-bytes: " + maxRecordBytes,
                 "  transaction-timeout: 1m",
                 "  properties: {request.timeout.ms: 20000}");
         return PipelineConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), "kafka test")
@@ -189,5 +194,42 @@ class KafkaScreeningJobTest {
                 + "and offset:\n" + reasons);
         assertTrue(letters.stream().anyMatch(l -> l.origin() != null && l.origin().matches("documents/\\d@\\d+")),
                 reasons);
+    }
+
+    @Test
+    void aSampleLargerThanItsTopicAcceptsIsADeadLetterAndTheJobGoesOn() throws Exception {
+        String prefix = "limited.";
+        // The limit of the job and of its topics, as the deployment's KafkaTopics set it: every document fits,
+        // every sample (its document and contexts) does not.
+        int limit = fixtures.documents().stream().mapToInt(d -> d.toJson().getBytes(StandardCharsets.UTF_8).length)
+                .max().orElseThrow() + 200;
+        for (String topic : List.of("documents", "policies", "samples", "dead-letters")) {
+            kafka.createTopic(prefix + topic, 1, Map.of("max.message.bytes", String.valueOf(limit)));
+        }
+        for (Document d : fixtures.documents()) {
+            produce(prefix + "documents", d.id(), d.toJson());
+        }
+        announce(prefix, 0, fixtures.v0());
+        JobClient job = JobRuns.start(StreamExecutionEnvironment.getExecutionEnvironment(), config(prefix, limit),
+                null);
+        List<DeadLetter> letters = new ArrayList<>();
+        try {
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (letters.size() < fixtures.documents().size() && System.nanoTime() < deadline) {
+                letters.clear();
+                for (ConsumerRecord<String, String> r : kafka.readCommitted(prefix + "dead-letters",
+                        Duration.ofMillis(500))) {
+                    letters.add(DeadLetter.fromJson(r.value()));
+                }
+            }
+            assertEquals(org.apache.flink.api.common.JobStatus.RUNNING, job.getJobStatus().get(), "the job goes on");
+        } finally {
+            job.cancel().get();
+        }
+        assertEquals(fixtures.documents().stream().map(Document::id).collect(Collectors.toSet()),
+                letters.stream().map(DeadLetter::id).collect(Collectors.toSet()), "one dead letter per sample");
+        assertTrue(letters.stream().allMatch(l -> l.stage().equals("output") && l.reason().contains(
+                "larger than kafka.max-record-bytes (" + limit + ")")), letters.toString());
+        assertEquals(List.of(), kafka.readCommitted(prefix + "samples", Duration.ofMillis(500)));
     }
 }
