@@ -1,0 +1,266 @@
+package io.policylong.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.policylong.connectors.kafka.KafkaTopics;
+import io.policylong.pipeline.KafkaTopicSetup;
+import io.policylong.pipeline.config.PipelineConfig;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The deployment in {@code k8s/} kept true to the code: each overlay renders, its custom resources validate
+ * against the real CRDs with unknown fields rejected, the FlinkDeployment follows the operator's own rules and
+ * carries the cluster settings the job needs, the job configuration in its ConfigMap is one the job accepts, and
+ * the KafkaTopics are the topics that configuration expects.
+ */
+class KubernetesManifestsTest {
+    private static final Path K8S = FlinkProcessCluster.projectRoot().resolve("k8s");
+    private static CrdSchemas crds;
+    private static Map<String, String> pom;
+
+    @BeforeAll
+    static void load() throws Exception {
+        crds = CrdSchemas.load();
+        pom = JobImageTest.pomProperties(FlinkProcessCluster.projectRoot().resolve("pom.xml"));
+    }
+
+    @Test
+    void everyManifestParses() throws Exception {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(K8S)) {
+            files = walk.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".json")).toList();
+        }
+        assertTrue(files.size() >= 10, files.toString());
+        for (Path f : files) {
+            if (f.toString().endsWith(".json")) {
+                new ObjectMapper().readTree(f.toFile());
+            } else {
+                try (var docs = RenderedManifests.YAML.readerFor(JsonNode.class).readValues(f.toFile())) {
+                    assertTrue(docs.hasNext(), f + " is empty");
+                    while (docs.hasNext()) {
+                        docs.next();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theValidatorRejectsWhatAnApiServerWould() throws Exception {
+        JsonNode deployment = RenderedManifests.render("dev").one("FlinkDeployment");
+        ObjectNode misspelt = RenderedManifests.copy(deployment);
+        ((ObjectNode) misspelt.path("spec").path("job")).put("jarUri", "local:///x.jar");
+        ObjectNode unknownVersion = RenderedManifests.copy(deployment);
+        ((ObjectNode) unknownVersion.path("spec")).put("flinkVersion", "v2_5");
+        ObjectNode badPod = RenderedManifests.copy(deployment);
+        ((ObjectNode) badPod.path("spec").path("podTemplate").path("spec").path("containers").get(0))
+                .put("volumeMount", "x");
+        for (ObjectNode bad : List.of(misspelt, unknownVersion, badPod)) {
+            assertFalse(crds.problems(bad).isEmpty(), bad.toString());
+        }
+        JsonNode topic = RenderedManifests.render("dev").ofKind("KafkaTopic").get(0);
+        ObjectNode noPartitions = RenderedManifests.copy(topic);
+        ((ObjectNode) noPartitions.path("spec")).put("partitions", 0);
+        assertFalse(crds.problems(noPartitions).isEmpty());
+        // flinkConfiguration and KafkaTopic config are free-form in the CRDs.
+        ObjectNode extraSetting = RenderedManifests.copy(deployment);
+        ((ObjectNode) extraSetting.path("spec").path("flinkConfiguration")).put("any.flink.key", "1");
+        assertEquals(List.of(), crds.problems(extraSetting));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theCustomResourcesValidateAgainstTheRealCrds(String overlay) throws Exception {
+        RenderedManifests rendered = RenderedManifests.render(overlay);
+        List<JsonNode> custom = new ArrayList<>();
+        custom.add(rendered.one("FlinkDeployment"));
+        custom.addAll(rendered.ofKind("KafkaTopic"));
+        assertEquals(4, rendered.ofKind("KafkaTopic").size());
+        for (JsonNode resource : custom) {
+            assertEquals(List.of(), crds.problems(resource), overlay + " " + resource.path("kind").asText() + " "
+                    + resource.path("metadata").path("name").asText());
+        }
+        Set<String> kinds = Set.of("FlinkDeployment", "KafkaTopic", "ServiceAccount", "Role", "RoleBinding",
+                "PodDisruptionBudget", "PodMonitor", "ConfigMap", "PersistentVolumeClaim");
+        for (JsonNode o : rendered.all()) {
+            assertTrue(kinds.contains(o.path("kind").asText()), "unexpected " + o.path("kind"));
+            assertFalse(o.path("metadata").path("namespace").asText().isEmpty(), overlay + " sets the namespace");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theFlinkDeploymentFollowsTheOperatorsRules(String overlay) throws Exception {
+        RenderedManifests rendered = RenderedManifests.render(overlay);
+        JsonNode spec = rendered.one("FlinkDeployment").path("spec");
+        Map<String, String> flink = rendered.flinkConfiguration();
+        String upgradeMode = spec.path("job").path("upgradeMode").asText("stateless");
+        if (!upgradeMode.equals("stateless")) {
+            assertTrue(flink.containsKey("execution.checkpointing.dir") || flink.containsKey("state.checkpoints.dir"),
+                    "a checkpoint directory for upgradeMode " + upgradeMode);
+        }
+        if (upgradeMode.equals("last-state")) {
+            assertEquals("kubernetes", flink.getOrDefault("high-availability.type", flink.get("high-availability")));
+            assertNotNull(flink.get("high-availability.storageDir"), "high availability needs its storage");
+        }
+        if (upgradeMode.equals("savepoint")) {
+            assertTrue(flink.containsKey("execution.checkpointing.savepoint-dir")
+                    || flink.containsKey("state.savepoints.dir"), "a savepoint directory");
+        }
+        for (String forbidden : List.of("kubernetes.namespace", "kubernetes.cluster-id",
+                "high-availability.cluster-id")) {
+            assertFalse(flink.containsKey(forbidden), forbidden + " is the operator's to set");
+        }
+        List<JsonNode> templates = new ArrayList<>(List.of(spec.path("podTemplate")));
+        templates.add(spec.path("jobManager").path("podTemplate"));
+        templates.add(spec.path("taskManager").path("podTemplate"));
+        for (JsonNode template : templates) {
+            JsonNode containers = template.path("spec").path("containers");
+            if (containers.size() > 0) {
+                assertEquals("flink-main-container", containers.get(0).path("name").asText(), overlay);
+            }
+        }
+        assertEquals("v2_2", spec.path("flinkVersion").asText());
+        assertEquals("native", spec.path("mode").asText("native"), "application mode on native Kubernetes");
+        assertEquals("local:///opt/flink/usrlib/policylong-job.jar", spec.path("job").path("jarURI").asText());
+        assertEquals("io.policylong.pipeline.ScreeningJobMain", spec.path("job").path("entryClass").asText());
+        assertEquals("policylong-flink", spec.path("serviceAccount").asText());
+        assertTrue(rendered.ofKind("ServiceAccount").stream().anyMatch(s -> s.path("metadata").path("name").asText()
+                .equals("policylong-flink")));
+        // Every location a cluster reads is a URI.
+        for (String key : List.of("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir",
+                "high-availability.storageDir")) {
+            assertNotNull(URI.create(flink.get(key)).getScheme(), key + " is a URI");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theClusterSettingsImagesAndStorageAreTheOnesTheJobNeeds(String overlay) throws Exception {
+        RenderedManifests rendered = RenderedManifests.render(overlay);
+        JsonNode spec = rendered.one("FlinkDeployment").path("spec");
+        Map<String, String> flink = rendered.flinkConfiguration();
+        FlinkProcessCluster.readFlatYaml(FlinkProcessCluster.projectRoot().resolve("conf/flink-cluster.yaml"))
+                .forEach((k, v) -> assertEquals(v, flink.get(k), overlay + ": " + k + " as conf/flink-cluster.yaml"));
+        assertEquals("rocksdb", flink.get("state.backend.type"));
+        assertEquals("true", flink.get("execution.checkpointing.incremental"));
+        assertNotNull(flink.get("restart-strategy.type"));
+        assertEquals("org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+                flink.get("metrics.reporter.prom.factory.class"));
+
+        // The image: this version, never latest; the GPU variant exactly where GPUs are requested.
+        boolean gpus = "gpu".equals(flink.get("external-resources"));
+        String image = spec.path("image").asText();
+        assertTrue(image.endsWith("/policylong-job:" + pom.get("project.version") + (gpus ? "-gpu" : "")), image);
+        if (gpus) {
+            assertEquals("org.apache.flink.externalresource.gpu.GPUDriverFactory",
+                    flink.get("external-resource.gpu.driver-factory.class"));
+            assertEquals("nvidia.com/gpu", flink.get("external-resource.gpu.kubernetes.config-key"));
+            assertTrue(Integer.parseInt(flink.get("external-resource.gpu.amount")) >= 1);
+        }
+
+        // Object storage needs Flink's S3 plugin, of this Flink version.
+        boolean s3 = flink.values().stream().anyMatch(v -> v.startsWith("s3://"))
+                || rendered.jobConfig().retrieval().index().startsWith("s3://");
+        String plugins = "";
+        for (JsonNode env : rendered.mainContainer().path("env")) {
+            if (env.path("name").asText().equals("ENABLE_BUILT_IN_PLUGINS")) {
+                plugins = env.path("value").asText();
+            }
+        }
+        if (s3) {
+            assertEquals("flink-s3-fs-hadoop-" + pom.get("flink.version") + ".jar", plugins, overlay);
+        }
+
+        // The reporter's port is the container port the PodMonitor scrapes, on pods of this deployment.
+        JsonNode monitor = rendered.one("PodMonitor");
+        String portName = monitor.path("spec").path("podMetricsEndpoints").get(0).path("port").asText();
+        JsonNode port = null;
+        for (JsonNode p : rendered.mainContainer().path("ports")) {
+            if (p.path("name").asText().equals(portName)) {
+                port = p;
+            }
+        }
+        assertNotNull(port, "container port " + portName);
+        assertEquals(flink.get("metrics.reporter.prom.port"), port.path("containerPort").asText());
+        String name = rendered.one("FlinkDeployment").path("metadata").path("name").asText();
+        assertEquals(name, monitor.path("spec").path("selector").path("matchLabels").path("app").asText());
+        JsonNode pdb = rendered.one("PodDisruptionBudget").path("spec").path("selector").path("matchLabels");
+        assertEquals(name, pdb.path("app").asText());
+        assertEquals("taskmanager", pdb.path("component").asText());
+
+        // The engine's cache (DJL_CACHE_DIR of the image) and the job's local copies are on writable volumes.
+        List<String> writable = new ArrayList<>();
+        for (JsonNode mount : rendered.mainContainer().path("volumeMounts")) {
+            if (!mount.path("readOnly").asBoolean()) {
+                writable.add(mount.path("mountPath").asText());
+            }
+        }
+        String djlCache = JobImageTest.env(JobImageTest.instructions(
+                FlinkProcessCluster.projectRoot().resolve("k8s/images/Dockerfile"))).get("DJL_CACHE_DIR");
+        assertTrue(writable.contains(djlCache), djlCache + " in " + writable);
+        String cacheDir = rendered.jobConfig().runtime().cacheDirectory();
+        assertTrue(writable.stream().anyMatch(w -> Path.of(URI.create(cacheDir)).startsWith(w)),
+                cacheDir + " in " + writable);
+
+        // A dev volume: every file:// location is on a mounted volume.
+        for (String location : List.of(flink.get("execution.checkpointing.dir"), flink.get("high-availability"
+                + ".storageDir"), rendered.jobConfig().retrieval().index())) {
+            if (location.startsWith("file:")) {
+                assertTrue(writable.stream().anyMatch(w -> Path.of(URI.create(location)).startsWith(w)),
+                        location + " in " + writable);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theJobConfigurationIsOneTheJobAcceptsAndTheTopicsAreItsTopics(String overlay) throws Exception {
+        RenderedManifests rendered = RenderedManifests.render(overlay);
+        // Parsed by the job's own parser (unknown keys and missing required keys are errors), with every location a
+        // URI as a cluster submission requires.
+        PipelineConfig config = rendered.jobConfig();
+        PipelineConfig.Kafka kafka = config.kafka();
+        assertNotNull(kafka, "the deployment reads and writes Kafka");
+        assertFalse(kafka.createTopics(), "topics are the KafkaTopics' to create");
+        assertEquals(null, config.runtime().checkpointDirectory(), "state locations are the FlinkDeployment's");
+        assertEquals(null, config.runtime().parallelism(), "parallelism is the FlinkDeployment's");
+
+        List<JsonNode> topics = rendered.ofKind("KafkaTopic");
+        String cluster = topics.get(0).path("metadata").path("labels").path("strimzi.io/cluster").asText();
+        assertFalse(cluster.isEmpty());
+        assertTrue(kafka.bootstrapServers().startsWith(cluster + "-kafka-bootstrap:"), kafka.bootstrapServers());
+        for (KafkaTopics.Spec expected : KafkaTopicSetup.specs(kafka)) {
+            JsonNode topic = topics.stream().filter(t -> t.path("spec").path("topicName").asText().equals(
+                    expected.name())).findFirst().orElseThrow(() -> new AssertionError(overlay + ": no KafkaTopic "
+                            + expected.name()));
+            assertEquals(cluster, topic.path("metadata").path("labels").path("strimzi.io/cluster").asText());
+            if (expected.partitions() != null) {
+                assertEquals(expected.partitions().intValue(), topic.path("spec").path("partitions").asInt(),
+                        expected.name());
+            }
+            expected.configs().forEach((key, value) -> assertEquals(value,
+                    topic.path("spec").path("config").path(key).asText(), expected.name() + " " + key));
+        }
+        JsonNode documents = topics.stream().filter(t -> t.path("spec").path("topicName").asText()
+                .equals(kafka.documentsTopic())).findFirst().orElseThrow();
+        assertTrue(documents.path("spec").path("partitions").asInt() > 1, "documents: several partitions");
+    }
+}
