@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  * ({@code StandaloneSessionClusterEntrypoint}) and TaskManager processes ({@code TaskManagerRunner}), each its own
  * JVM, every listener on the loopback address. The processes run from the jars that make up a Flink
  * distribution's {@code lib/}, resolved from Maven Central (flink-dist itself is not published there: the
- * system tests' runtime dependencies, in {@code target/flink-lib}), plus the job's
+ * system tests' runtime dependencies, in {@code target/flink-lib}; the Prometheus reporter as a plugin, in
+ * {@code target/flink-plugins}), plus the job's
  * {@code cluster-lib/}; their configuration is the distribution's defaults that matter here (its Java 17
  * flags), {@code conf/flink-cluster.yaml} merged in, and the test's settings. JVM options are taken from
  * {@code env.java.opts.*} the way Flink's start scripts apply them, so the settings in
@@ -301,6 +302,9 @@ final class FlinkProcessCluster implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
                 .redirectErrorStream(true).redirectOutput(logs.resolve(id + ".out").toFile());
         builder.environment().put("FLINK_CONF_DIR", conf.toString());
+        // Plugins (the metric reporters) from their own folders, as in a distribution's plugins/.
+        builder.environment().put("FLINK_PLUGINS_DIR", Path.of(System.getProperty("policylong.flink.plugins",
+                "target/flink-plugins")).toAbsolutePath().toString());
         // Offline mode must come from the cluster settings under test, not from the build's environment.
         builder.environment().remove("DJL_OFFLINE");
         processes.put(id, builder.start());
@@ -346,7 +350,7 @@ final class FlinkProcessCluster implements AutoCloseable {
         return map;
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
