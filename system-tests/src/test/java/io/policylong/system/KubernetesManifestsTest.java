@@ -85,6 +85,23 @@ class KubernetesManifestsTest {
         assertEquals(List.of(), crds.problems(extraSetting));
     }
 
+    @Test
+    void aPlatformOverlayRenamesTheImageAndKeepsItsTag() throws Exception {
+        // As the README shows: an overlay of an overlay points the FlinkDeployment at another registry.
+        Path mine = Files.createDirectories(Path.of("target/k8s-overlay-test/mine"));
+        Path prod = FlinkProcessCluster.projectRoot().resolve("k8s/overlays/prod");
+        Files.writeString(mine.resolve("kustomization.yaml"), String.join("\n",
+                "resources:",
+                "  - " + mine.toAbsolutePath().relativize(prod),
+                "images:",
+                "  - name: registry.example.com/policylong/policylong-job",
+                "    newName: registry.internal:5000/ml/policylong-job",
+                ""));
+        String image = RenderedManifests.render(mine, "mine").one("FlinkDeployment").path("spec").path("image")
+                .asText();
+        assertEquals("registry.internal:5000/ml/policylong-job:" + pom.get("project.version") + "-gpu", image);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"dev", "prod"})
     void theCustomResourcesValidateAgainstTheRealCrds(String overlay) throws Exception {

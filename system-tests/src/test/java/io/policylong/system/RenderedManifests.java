@@ -31,7 +31,11 @@ final class RenderedManifests {
 
     /** Renders {@code k8s/overlays/<overlay>}. */
     static RenderedManifests render(String overlay) throws Exception {
-        Path dir = FlinkProcessCluster.projectRoot().resolve("k8s/overlays").resolve(overlay);
+        return render(FlinkProcessCluster.projectRoot().resolve("k8s/overlays").resolve(overlay), overlay);
+    }
+
+    /** Renders a kustomization directory. */
+    static RenderedManifests render(Path dir, String overlay) throws Exception {
         Process kubectl;
         try {
             kubectl = new ProcessBuilder("kubectl", "kustomize", dir.toString()).redirectErrorStream(false).start();
