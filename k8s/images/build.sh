@@ -36,8 +36,14 @@ done
 . "$versions"
 
 context=${context:-flink-jobs/target/image/context}
+# The context directory is emptied first: refuse one that holds anything but an earlier context.
+if [ -d "$context" ] && [ -n "$(ls -A "$context")" ] && [ ! -e "$context/.policylong-image-context" ]; then
+    echo "build.sh: $context is not empty and not an earlier build context: choose a new directory" >&2
+    exit 1
+fi
 rm -rf "$context"
 mkdir -p "$context"
+touch "$context/.policylong-image-context"
 cp k8s/images/Dockerfile k8s/images/Dockerfile.gpu conf/flink-cluster.yaml flink-jobs/target/policylong-job.jar \
     "$context/"
 cp -r flink-jobs/target/cluster-lib "$context/cluster-lib"

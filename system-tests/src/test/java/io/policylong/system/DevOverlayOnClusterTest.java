@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The dev overlay, rendered to a standalone cluster configuration, on a real cluster of JobManager and
  * TaskManager processes: the FlinkDeployment's flinkConfiguration (less what only Kubernetes provides: high
- * availability, and the volume at /data mapped to a directory), its parallelism, the job YAML of its ConfigMap
+ * availability and the memory layout, and the volume at /data mapped to a directory), its parallelism, the job YAML of its ConfigMap
  * (its Kafka address pointed at a broker here), and the topics of its KafkaTopics. The job screens documents and a
  * bad record, and every metric the Grafana dashboard queries is read from the processes' Prometheus reporters.
  */
@@ -60,7 +60,9 @@ class DevOverlayOnClusterTest {
         // The FlinkDeployment's settings, as a standalone cluster takes them.
         Map<String, String> settings = new LinkedHashMap<>();
         dev.flinkConfiguration().forEach((key, value) -> {
-            if (!key.startsWith("high-availability")) {
+            // The memory layout comes from the pod's size on Kubernetes; these TaskManagers have fixed sizes of their
+            // own (KubernetesManifestsTest checks the layout with Flink's own memory calculation).
+            if (!key.startsWith("high-availability") && !key.startsWith("taskmanager.memory.")) {
                 settings.put(key, value.replace("file:///data", dataUri));
             }
         });

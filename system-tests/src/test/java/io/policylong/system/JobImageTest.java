@@ -183,6 +183,25 @@ class JobImageTest {
     }
 
     @Test
+    void stepsThatWriteOutsideFlinksHomeRunAsRoot() throws Exception {
+        // The official image ends with USER flink (uid 9999): a RUN that creates directories under /var, changes
+        // owners or appends to Flink's configuration must switch to root first.
+        for (String dockerfile : List.of("Dockerfile", "Dockerfile.gpu")) {
+            String user = "flink";
+            for (String i : instructions(IMAGES.resolve(dockerfile))) {
+                if (i.startsWith("USER ")) {
+                    user = i.substring(5).trim();
+                }
+                if (i.startsWith("RUN ") && (i.contains("chown") || i.contains("mkdir -p /var") || i.contains(
+                        "/opt/flink/conf/") || i.contains("rm -f /opt/flink/lib"))) {
+                    assertEquals("root", user, dockerfile + ": " + i);
+                }
+            }
+            assertEquals("flink", user, dockerfile + " ends as flink");
+        }
+    }
+
+    @Test
     void theBuildContextHoldsEveryFileTheDockerfilesCopy(@TempDir Path temp) throws Exception {
         Path libtorch = Files.createDirectories(temp.resolve("libtorch/lib"));
         Files.createFile(libtorch.resolve("libtorch.so"));
@@ -214,6 +233,18 @@ class JobImageTest {
             assertTrue(jars.anyMatch(p -> p.getFileName().toString().startsWith("pytorch-native-cpu-")),
                     "the CPU natives the GPU image removes");
         }
+    }
+
+    @Test
+    void theContextDirectoryIsNeverADirectoryOfSomethingElse(@TempDir Path temp) throws Exception {
+        Path precious = Files.writeString(temp.resolve("notes.txt"), "keep me");
+        Process build = new ProcessBuilder("bash", IMAGES.resolve("build.sh").toString(), "--context-only",
+                temp.toString()).redirectErrorStream(true).start();
+        String printed = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(build.waitFor(1, TimeUnit.MINUTES));
+        assertEquals(1, build.exitValue(), printed);
+        assertTrue(printed.contains("is not empty and not an earlier build context"), printed);
+        assertEquals("keep me", Files.readString(precious));
     }
 
     @Test

@@ -12,6 +12,10 @@ import io.policylong.connectors.kafka.KafkaTopics;
 import io.policylong.pipeline.KafkaTopicSetup;
 import io.policylong.pipeline.config.PipelineConfig;
 import java.net.URI;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.apache.flink.runtime.jobmanager.JobManagerProcessUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -219,9 +223,20 @@ class KubernetesManifestsTest {
         assertEquals(flink.get("metrics.reporter.prom.port"), port.path("containerPort").asText());
         String name = rendered.one("FlinkDeployment").path("metadata").path("name").asText();
         assertEquals(name, monitor.path("spec").path("selector").path("matchLabels").path("app").asText());
-        JsonNode pdb = rendered.one("PodDisruptionBudget").path("spec").path("selector").path("matchLabels");
-        assertEquals(name, pdb.path("app").asText());
-        assertEquals("taskmanager", pdb.path("component").asText());
+        // TaskManager pods are owned by the JobManager deployment (1 replica): only an absolute minAvailable of
+        // TaskManagers - 1 protects them during drains.
+        int slots = Integer.parseInt(flink.get("taskmanager.numberOfTaskSlots"));
+        int taskManagers = (spec.path("job").path("parallelism").asInt() + slots - 1) / slots;
+        for (JsonNode pdb : rendered.ofKind("PodDisruptionBudget")) {
+            JsonNode labels = pdb.path("spec").path("selector").path("matchLabels");
+            assertEquals(name, labels.path("app").asText());
+            assertEquals("taskmanager", labels.path("component").asText());
+            assertFalse(pdb.path("spec").has("maxUnavailable"), "maxUnavailable is computed against 1 replica");
+            assertTrue(pdb.path("spec").path("minAvailable").isInt(), "an absolute minAvailable");
+            assertEquals(taskManagers - 1, pdb.path("spec").path("minAvailable").asInt(), overlay);
+        }
+        assertEquals(taskManagers > 1 ? 1 : 0, rendered.ofKind("PodDisruptionBudget").size(),
+                "a disruption budget where there is more than one TaskManager");
 
         // The engine's cache (DJL_CACHE_DIR of the image) and the job's local copies are on writable volumes.
         List<String> writable = new ArrayList<>();
@@ -245,6 +260,25 @@ class KubernetesManifestsTest {
                         location + " in " + writable);
             }
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theProcessSizesGiveValidFlinkMemoryLayouts(String overlay) throws Exception {
+        RenderedManifests rendered = RenderedManifests.render(overlay);
+        JsonNode spec = rendered.one("FlinkDeployment").path("spec");
+        Configuration flink = Configuration.fromMap(rendered.flinkConfiguration());
+        // What the operator derives from the resource sizes, through Flink's own memory calculation.
+        flink.setString("taskmanager.memory.process.size", spec.path("taskManager").path("resource").path("memory")
+                .asText());
+        TaskExecutorProcessSpec taskManager = TaskExecutorProcessUtils.processSpecFromConfig(flink);
+        assertTrue(taskManager.getJvmOverheadSize().getBytes() >= taskManager.getTotalProcessMemorySize().getBytes()
+                / 5, "room for the engine's native memory: " + taskManager);
+        assertTrue(taskManager.getTaskHeapSize().getMebiBytes() >= 512, "task heap: " + taskManager);
+        flink.setString("jobmanager.memory.process.size", spec.path("jobManager").path("resource").path("memory")
+                .asText());
+        assertTrue(JobManagerProcessUtils.processSpecFromConfig(flink).getJvmHeapMemorySize().getMebiBytes() >= 512,
+                overlay);
     }
 
     @ParameterizedTest
