@@ -203,8 +203,9 @@ public final class TrainableDecoder implements AutoCloseable {
     }
 
     /**
-     * Mean cross-entropy (nats per target token) of the batch, as a scalar in {@code step}'s manager. Under a
-     * gradient collector this is differentiable with respect to every parameter.
+     * Mean cross-entropy (nats per target token) of the batch, as a scalar in {@code step}'s manager: each target's
+     * loss times its weight, summed, over the number of targets (so a weight above 1 adds to the loss exactly at
+     * that target). Under a gradient collector this is differentiable with respect to every parameter.
      */
     public NDArray loss(NDManager step, PackedBatch batch) {
         int rows = batch.rows();
@@ -233,7 +234,7 @@ public final class TrainableDecoder implements AutoCloseable {
         for (int t = 0; t < targets.length; t++) {
             if (batch.hasTarget(t)) {
                 targets[t] = batch.tokens()[t + 1];
-                weights[t] = 1;
+                weights[t] = batch.targetWeight(t);
                 count++;
             }
         }
