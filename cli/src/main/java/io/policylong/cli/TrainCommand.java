@@ -17,7 +17,12 @@ import io.policylong.trainer.TrainerState;
 import io.policylong.trainer.TrainingLog;
 import io.policylong.trainer.TrainingSettings;
 import io.policylong.trainer.data.BatchPacker;
+import io.policylong.trainer.data.BatchSource;
 import io.policylong.trainer.data.TrainingTexts;
+import io.policylong.trainer.samples.CommittedSampleFiles;
+import io.policylong.trainer.samples.SampleRows;
+import io.policylong.trainer.samples.SampleStream;
+import io.policylong.trainer.samples.SamplesPosition;
 import io.policylong.trainer.model.TrainableDecoder;
 import io.policylong.trainer.optim.AdamW;
 import io.policylong.trainer.optim.LearningRateSchedule;
@@ -25,11 +30,13 @@ import java.io.PrintWriter;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,15 +50,45 @@ import picocli.CommandLine.Spec;
         description = {"Train a small Qwen2-shaped model (or continue a checkpoint) with AdamW, warm-up and cosine "
                 + "schedule, gradient clipping and accumulation.",
             "Data: JSONL lines with \"text\", \"input_ids\" or pipeline sample \"segments\", packed into rows of "
-                    + "--context tokens; documents never attend across each other.",
+                    + "--context tokens; documents never attend across each other. Or, with --samples, the screening "
+                    + "job's samples directory, followed as the job commits: one sample per row, never split.",
             "Writes OUT/step-NNNNNNNN checkpoints (config.json, model.safetensors, tokenizer.json, "
                     + "trainer_state.json, optimizer.safetensors), OUT/train_log.csv and OUT/train_log.jsonl."})
 public final class TrainCommand implements Callable<Integer> {
+    /** Recent samples kept for --replay. */
+    static final int REPLAY_CAPACITY = 1024;
+
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--data", required = true, split = ",", paramLabel = "FILE", description = "Training JSONL files.")
+    @Option(names = "--data", split = ",", paramLabel = "FILE", description = "Training JSONL files.")
     List<Path> data;
+
+    @Option(names = "--samples", paramLabel = "DIR",
+            description = "Train on the screening job's samples directory instead of --data: its committed part files "
+                    + "in commit order, new ones as they are committed, each sample once (the position is saved with "
+                    + "every checkpoint), one sample per row at its full length.")
+    Path samples;
+
+    @Option(names = "--max-length", defaultValue = "8192",
+            description = "With --samples: the longest row; a longer sample leaves out contexts (distractors, then "
+                    + "hard negatives, then positives) and keeps its document. Default: ${DEFAULT-VALUE}.")
+    int maxLength;
+
+    @Option(names = "--anchor-loss-weight", defaultValue = "1",
+            description = "With --samples: weight of the loss on the document's anchor tokens (the tokens the "
+                    + "screening found hard; 1 weighs them like any other). Default: ${DEFAULT-VALUE}.")
+    double anchorLossWeight;
+
+    @Option(names = "--replay", defaultValue = "0",
+            description = "With --samples: the chance that a row replays one of the last " + REPLAY_CAPACITY
+                    + " samples instead of a fresh one. Default: ${DEFAULT-VALUE}.")
+    double replay;
+
+    @Option(names = "--samples-wait", defaultValue = "0", paramLabel = "SECONDS",
+            description = "With --samples: stop (with a last checkpoint) when no new sample has been committed for "
+                    + "this long; 0 waits for ever. Default: ${DEFAULT-VALUE}.")
+    long samplesWait;
 
     @Option(names = "--held-out", split = ",", paramLabel = "FILE", description = "Held-out JSONL files for evaluation.")
     List<Path> heldOut = new ArrayList<>();
@@ -138,16 +175,16 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Initialisation and data seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--echo", defaultValue = "0.5",
+    @Option(names = "--echo",
             description = "Probability that a document is trained with a span of itself repeated later in it, which "
-                    + "teaches copying from context. Default: ${DEFAULT-VALUE}.")
-    double echo;
+                    + "teaches copying from context. Default: 0.5 with --data; with --samples echo is not used.")
+    Double echo;
 
-    @Option(names = "--drills", defaultValue = "0.25",
+    @Option(names = "--drills",
             description = "Share of training tokens in copy drills (groups of short spans of the data, each group "
                     + "repeated at once, so the copy sits up to about 1,000 tokens back), the quickest way to teach a "
-                    + "small model to look back. Default: ${DEFAULT-VALUE}.")
-    double drills;
+                    + "small model to look back. Default: 0.25 with --data; with --samples drills are not used.")
+    Double drills;
 
     @Option(names = "--log-every", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}.")
     int logEvery;
@@ -172,13 +209,24 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getErr();
+        if ((data == null || data.isEmpty()) == (samples == null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "give either --data FILE,... or --samples DIR");
+        }
+        if (samples != null && (echo != null || drills != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--echo and --drills rewrite or dilute the "
+                    + "data; with --samples every row is one sample as the job wrote it");
+        }
+        double echoProbability = echo != null ? echo : samples != null ? 0 : 0.5;
+        double drillFraction = drills != null ? drills : samples != null ? 0 : 0.25;
+        int rowLength = samples != null ? maxLength : context;
         Device target = ComputeDevice.resolve(device);
         Files.createDirectories(out);
         TrainerState resumed = from != null && Files.exists(from.resolve(TrainerState.FILE_NAME))
                 ? TrainerState.read(from) : null;
-        TrainingSettings settings = resumed != null ? continued(resumed.settings()) : new TrainingSettings(context,
+        TrainingSettings settings = resumed != null ? continued(resumed.settings()) : new TrainingSettings(rowLength,
                 batchRows, accumulation, new LearningRateSchedule(learningRate, minLearningRate, warmup, steps), beta1,
-                beta2, epsilon, weightDecay, clip, seed, echo, drills, logEvery, saveEvery, evalRows);
+                beta2, epsilon, weightDecay, clip, seed, echoProbability, drillFraction, logEvery, saveEvery, evalRows);
         Path tokenizerJson = tokenizerFile();
         try (TrainableDecoder model = from != null ? TrainableDecoder.load(from, target)
                         : fresh(freshConfig(tokenizerJson), target);
@@ -189,21 +237,37 @@ public final class TrainCommand implements Callable<Integer> {
             model.attachGradients();
             int vocab = model.config().vocabSize();
             List<String> problems = new ArrayList<>();
-            List<long[]> training = TrainingTexts.read(data, tokens, vocab, problems::add);
+            List<long[]> training = samples != null ? List.of() : TrainingTexts.read(data, tokens, vocab, problems::add);
             List<long[]> evaluation = TrainingTexts.read(heldOut, tokens, vocab, problems::add);
             problems.stream().limit(20).forEach(p -> console.println("skipped " + p));
             if (problems.size() > 20) {
                 console.printf("skipped %d more lines%n", problems.size() - 20);
             }
             long trainingTokens = training.stream().mapToLong(s -> s.length).sum();
-            console.printf("train: %d training sequences (%d tokens), %d held-out; model %s, %d layers, hidden %d, "
-                    + "vocab %d on %s%n", training.size(), trainingTokens, evaluation.size(),
-                    model.config().architecture().className(), model.config().numLayers(), model.config().hiddenSize(),
-                    vocab, target);
-            BatchPacker packer = new BatchPacker(training, settings.contextLength(), settings.seed(),
-                    settings.echoProbability(), settings.drillFraction());
+            console.printf("train: %s, %d held-out; model %s, %d layers, hidden %d, vocab %d on %s%n",
+                    samples != null ? "samples from " + samples + " (one per row, up to " + settings.contextLength()
+                            + " tokens)" : training.size() + " training sequences (" + trainingTokens + " tokens)",
+                    evaluation.size(), model.config().architecture().className(), model.config().numLayers(),
+                    model.config().hiddenSize(), vocab, target);
+            BatchSource packer;
+            if (samples != null) {
+                SamplesPosition start = SampleStream.positionOf(resumed == null ? null : resumed.source());
+                packer = new SampleStream(new CommittedSampleFiles(samples, start), start,
+                        new SampleRows(tokens::encodeIds, settings.contextLength()), vocab, anchorLossWeight, replay,
+                        REPLAY_CAPACITY, settings.seed(), Duration.ofMillis(500),
+                        samplesWait > 0 ? Duration.ofSeconds(samplesWait) : null, line -> {
+                            console.println(line);
+                            console.flush();
+                        });
+            } else {
+                BatchPacker packed = new BatchPacker(training, settings.contextLength(), settings.seed(),
+                        settings.echoProbability(), settings.drillFraction());
+                if (resumed != null) {
+                    packed.skipRows(resumed.rows());
+                }
+                packer = packed;
+            }
             if (resumed != null) {
-                packer.skipRows(resumed.rows());
                 restoreOptimizer(optimizer, model, resumed, console);
                 console.printf("train: continuing %s from step %d (%d tokens)%n", from, resumed.step(),
                         resumed.tokens());
@@ -230,14 +294,19 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** Saved settings, with the total steps extended when --steps asks for more. */
+    /**
+     * Saved settings, with the total steps extended when --steps asks for more; on samples, rows of --max-length and
+     * neither echo nor drills, whatever the checkpoint was trained on before.
+     */
     private TrainingSettings continued(TrainingSettings saved) {
         LearningRateSchedule s = saved.schedule();
         long total = Math.max(s.totalSteps(), steps);
-        return new TrainingSettings(saved.contextLength(), saved.batchRows(), saved.accumulation(),
-                new LearningRateSchedule(s.peakRate(), s.minRate(), s.warmupSteps(), total), saved.beta1(),
-                saved.beta2(), saved.epsilon(), saved.weightDecay(), saved.clipNorm(), saved.seed(),
-                saved.echoProbability(), saved.drillFraction(), saved.logEvery(), saved.saveEvery(), saved.evalRows());
+        boolean onSamples = samples != null;
+        return new TrainingSettings(onSamples ? maxLength : saved.contextLength(), saved.batchRows(),
+                saved.accumulation(), new LearningRateSchedule(s.peakRate(), s.minRate(), s.warmupSteps(), total),
+                saved.beta1(), saved.beta2(), saved.epsilon(), saved.weightDecay(), saved.clipNorm(), saved.seed(),
+                onSamples ? 0 : saved.echoProbability(), onSamples ? 0 : saved.drillFraction(), saved.logEvery(),
+                saved.saveEvery(), saved.evalRows());
     }
 
     private Path tokenizerFile() throws Exception {

@@ -10,6 +10,7 @@ import io.policylong.policy.CheckpointAnnouncer;
 import io.policylong.records.PolicyUpdate;
 import io.policylong.model.config.ModelFlops;
 import io.policylong.trainer.data.BatchPacker;
+import io.policylong.trainer.data.BatchSource;
 import io.policylong.trainer.data.PackedBatch;
 import io.policylong.trainer.model.TrainableDecoder;
 import io.policylong.trainer.optim.AdamW;
@@ -29,7 +30,7 @@ import java.util.Locale;
 public final class Trainer {
     private final TrainableDecoder model;
     private final AdamW optimizer;
-    private final BatchPacker packer;
+    private final BatchSource packer;
     private final List<long[]> heldOut;
     private final TrainingSettings settings;
     private final Path outputDirectory;
@@ -38,7 +39,7 @@ public final class Trainer {
     private final TrainingLog log;
     private final PrintWriter console;
 
-    public Trainer(TrainableDecoder model, AdamW optimizer, BatchPacker packer, List<long[]> heldOut,
+    public Trainer(TrainableDecoder model, AdamW optimizer, BatchSource packer, List<long[]> heldOut,
             TrainingSettings settings, Path outputDirectory, Path tokenizerJson, CheckpointAnnouncer announcer,
             TrainingLog log, PrintWriter console) {
         this.model = model;
@@ -61,7 +62,7 @@ public final class Trainer {
     /** Consecutive non-finite steps after which training stops instead of skipping on. */
     static final int MAX_SKIPPED_IN_A_ROW = 5;
 
-    public TrainerState run(TrainerState start) throws IOException {
+    public TrainerState run(TrainerState start) throws IOException, InterruptedException {
         long total = settings.schedule().totalSteps();
         long tokens = start == null ? 0 : start.tokens();
         long firstStep = start == null ? 1 : start.step() + 1;
@@ -69,18 +70,34 @@ public final class Trainer {
         double intervalLoss = 0;
         double intervalNorm = 0;
         int intervalSteps = 0;
+        int intervalAllSteps = 0;
         double intervalFlops = 0;
         long intervalTokens = 0;
         long intervalStart = System.nanoTime();
         long runStart = System.nanoTime();
-        console.printf(Locale.ROOT, "train: %.2fM parameters, %d tokens per step, steps %d..%d%n",
+        console.printf(Locale.ROOT, "train: %.2fM parameters, up to %d tokens per step, steps %d..%d%n",
                 model.parameterCount() / 1e6, settings.tokensPerStep(), firstStep, total);
         int skippedInARow = 0;
+        long stepTokens = 0;
         for (long step = firstStep; step <= total; step++) {
             double rate = settings.schedule().rate(step);
             double stepLoss = 0;
+            stepTokens = 0;
             for (int pass = 0; pass < settings.accumulation(); pass++) {
-                PackedBatch batch = packer.next(settings.batchRows());
+                PackedBatch batch;
+                try {
+                    batch = packer.next(settings.batchRows());
+                } catch (BatchSource.SourceExhaustedException e) {
+                    console.printf("train: stopping before step %d: %s%n", step, e.getMessage());
+                    long done = step - 1;
+                    // The last full step gets its checkpoint (unless it has one already).
+                    if (done >= firstStep && (last == null || last.step() != done)) {
+                        last = saveCheckpoint(done, tokens, intervalSteps > 0 ? intervalLoss / intervalSteps
+                                : Double.NaN, heldOutLoss(), settings.schedule().rate(done));
+                    }
+                    return last;
+                }
+                stepTokens += packer.tokens(batch);
                 try (NDManager manager = model.newStepManager();
                         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                     NDArray loss = model.loss(manager, batch);
@@ -101,8 +118,10 @@ public final class Trainer {
             } else {
                 skippedInARow = 0;
             }
-            tokens += settings.tokensPerStep();
-            intervalTokens += settings.tokensPerStep();
+            tokens += stepTokens;
+            intervalTokens += stepTokens;
+            intervalAllSteps++;
+            log.appendVersions(step, packer.takeVersions());
             if (Double.isFinite(norm) && Double.isFinite(stepLoss)) {
                 intervalLoss += stepLoss;
                 intervalNorm += norm;
@@ -116,7 +135,7 @@ public final class Trainer {
                 double heldOutLoss = save ? heldOutLoss() : Double.NaN;
                 double meanLoss = intervalLoss / intervalSteps;
                 long remaining = total - step;
-                double eta = remaining * settings.tokensPerStep() / tokensPerSecond;
+                double eta = remaining * (double) intervalTokens / intervalAllSteps / tokensPerSecond;
                 console.printf(Locale.ROOT, "step %d/%d  loss %.4f%s  lr %.2e  |g| %.3f  %.0f tok/s  %.2f model GFLOP/s"
                         + "  elapsed %s  eta %s%n", step, total, meanLoss,
                         Double.isNaN(heldOutLoss) ? "" : String.format(Locale.ROOT, "  held-out %.4f (ppl %.2f)",
@@ -134,6 +153,7 @@ public final class Trainer {
                 intervalSteps = 0;
                 intervalFlops = 0;
                 intervalTokens = 0;
+                intervalAllSteps = 0;
                 intervalStart = System.nanoTime();
             }
         }
@@ -143,12 +163,12 @@ public final class Trainer {
     private TrainerState saveCheckpoint(long step, long tokens, double trainLoss, double heldOutLoss, double rate)
             throws IOException {
         TrainerState state = new TrainerState(step, tokens, packer.rowsProduced(), trainLoss, heldOutLoss, rate, -1,
-                Instant.now(), settings);
+                Instant.now(), settings, packer.resumeState());
         Path directory = CheckpointWriter.write(outputDirectory, model, tokenizerJson, state, optimizer.state());
         if (announcer != null) {
             PolicyUpdate update = announcer.announceNext(directory, step);
             state = new TrainerState(step, tokens, state.rows(), trainLoss, heldOutLoss, rate, update.version(),
-                    state.time(), settings);
+                    state.time(), settings, state.source());
             state.write(directory);
             console.printf("checkpoint %s announced as policy version %d in %s%n", directory, update.version(),
                     announcer.directory());

@@ -23,9 +23,10 @@ import java.time.Instant;
  * @param version policy version the checkpoint was announced as, -1 when not announced
  * @param time when the state was written
  * @param settings the run's settings
+ * @param source where the data source stands beyond the row count (the samples read), or null
  */
 public record TrainerState(long step, long tokens, long rows, double trainLoss, double heldOutLoss,
-        double learningRate, long version, Instant time, TrainingSettings settings) {
+        double learningRate, long version, Instant time, TrainingSettings settings, JsonNode source) {
 
     public static final String FILE_NAME = "trainer_state.json";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,6 +64,9 @@ public record TrainerState(long step, long tokens, long rows, double trainLoss, 
         s.put("log_every", settings.logEvery());
         s.put("save_every", settings.saveEvery());
         s.put("eval_rows", settings.evalRows());
+        if (source != null) {
+            root.set("source", source);
+        }
         JSON.writerWithDefaultPrettyPrinter().writeValue(directory.resolve(FILE_NAME).toFile(), root);
     }
 
@@ -96,7 +100,8 @@ public record TrainerState(long step, long tokens, long rows, double trainLoss, 
             return new TrainerState(root.path("step").asLong(), root.path("tokens").asLong(),
                     root.path("rows").asLong(), root.path("train_loss").asDouble(Double.NaN),
                     root.path("held_out_loss").asDouble(Double.NaN), root.path("learning_rate").asDouble(),
-                    root.path("version").asLong(-1), Instant.parse(root.path("time").asText()), settings);
+                    root.path("version").asLong(-1), Instant.parse(root.path("time").asText()), settings,
+                    root.has("source") ? root.get("source") : null);
         } catch (IllegalArgumentException | java.time.DateTimeException e) {
             throw new IOException(file + ": invalid trainer state: " + e.getMessage(), e);
         }

@@ -10,10 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Progress of a run in two machine-readable forms, appended as the run goes ({@code train_log.csv} and
- * {@code train_log.jsonl} in the output directory); a continued run appends to the same files.
+ * {@code train_log.jsonl} in the output directory), and, when training on the job's samples, the policy versions of
+ * each step's rows ({@code sample_versions.jsonl}); a continued run appends to the same files.
  */
 public final class TrainingLog implements Closeable {
     private static final String HEADER = "step,tokens,train_loss,held_out_loss,learning_rate,grad_norm,tokens_per_second,"
@@ -27,9 +30,12 @@ public final class TrainingLog implements Closeable {
 
     private final BufferedWriter csv;
     private final BufferedWriter jsonl;
+    private final Path directory;
+    private BufferedWriter versions;
 
     public TrainingLog(Path directory) throws IOException {
         Files.createDirectories(directory);
+        this.directory = directory;
         Path csvFile = directory.resolve("train_log.csv");
         boolean fresh = !Files.exists(csvFile);
         csv = Files.newBufferedWriter(csvFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
@@ -66,9 +72,33 @@ public final class TrainingLog implements Closeable {
         jsonl.flush();
     }
 
+    /**
+     * Appends to {@code sample_versions.jsonl} which policy versions screened the rows of a step ({@code {"step": s,
+     * "versions": {"<version>": rows}}}); nothing for steps whose data has no versions.
+     */
+    public void appendVersions(long step, Map<Long, Long> rowsByVersion) throws IOException {
+        if (rowsByVersion.isEmpty()) {
+            return;
+        }
+        if (versions == null) {
+            versions = Files.newBufferedWriter(directory.resolve("sample_versions.jsonl"), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+        ObjectNode node = JSON.createObjectNode();
+        node.put("step", step);
+        ObjectNode byVersion = node.putObject("versions");
+        new TreeMap<>(rowsByVersion).forEach((v, n) -> byVersion.put(String.valueOf(v), n));
+        versions.write(JSON.writeValueAsString(node));
+        versions.newLine();
+        versions.flush();
+    }
+
     @Override
     public void close() throws IOException {
         csv.close();
         jsonl.close();
+        if (versions != null) {
+            versions.close();
+        }
     }
 }

@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  *
  * <p>The state is just the number of rows produced, so training can resume at the same place.
  */
-public final class BatchPacker {
+public final class BatchPacker implements BatchSource {
     /** Tokens per copy drill. */
     static final int DRILL_LENGTH = 2048;
     /** Most spans a drill repeats as one group (so the earlier copy sits up to about 1,000 tokens back). */
@@ -61,6 +61,7 @@ public final class BatchPacker {
     }
 
     /** Rows produced so far (the resume position). */
+    @Override
     public long rowsProduced() {
         return rowsProduced;
     }
@@ -78,6 +79,7 @@ public final class BatchPacker {
     }
 
     /** The next batch of {@code rows} rows. */
+    @Override
     public PackedBatch next(int rows) {
         long[] tokens = new long[rows * length];
         long[] positions = new long[rows * length];

@@ -1,0 +1,144 @@
+package io.policylong.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.policylong.records.Anchor;
+import io.policylong.records.SampleLayout;
+import io.policylong.records.SampleSegment;
+import io.policylong.records.TrainingSample;
+import io.policylong.trainer.TrainerState;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code train --samples}: the trainer as a consumer of the job's samples directory, on a tiny byte-level model.
+ * Every sample has its own policy version, so the versions each step trained on show which samples it used.
+ */
+class TrainOnSamplesTest {
+    @TempDir
+    Path dir;
+
+    private static final String[] TEXTS = {"The quick brown fox jumps over the lazy dog. ",
+        "Pack my box with five dozen liquor jugs. ", "How vexingly quick daft zebras jump! "};
+
+    private static TrainingSample sample(int version) {
+        String context = TEXTS[version % 3].repeat(2);
+        String document = TEXTS[(version + 1) % 3].repeat(3) + "version " + version;
+        List<SampleSegment> segments = List.of(
+                new SampleSegment(SampleSegment.Role.POSITIVE, "c" + version, context, context.length(), List.of()),
+                new SampleSegment(SampleSegment.Role.DOCUMENT, "d" + version, document, document.length(), List.of()));
+        return new TrainingSample("s" + version, "d" + version, version, SampleLayout.SHUFFLE, 0, "\n\n", segments,
+                List.of(new Anchor(10, 2f, 0)), null);
+    }
+
+    /** The byte-level row length of a sample: context, separator, document. */
+    private static int length(int version) {
+        TrainingSample s = sample(version);
+        return s.segments().get(0).text().length() + 2 + s.segments().get(1).text().length();
+    }
+
+    /** A part file as the job's sink writes it: hidden while in progress. */
+    private static Path inProgress(Path samples, String name, List<String> lines) throws Exception {
+        Files.createDirectories(samples);
+        return Files.write(samples.resolve("." + name + ".inprogress.5e1c"), lines, StandardCharsets.UTF_8);
+    }
+
+    private static void commit(Path hidden, String name) throws Exception {
+        Files.move(hidden, hidden.resolveSibling(name), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static List<String> json(int... versions) {
+        List<String> lines = new ArrayList<>();
+        for (int v : versions) {
+            lines.add(sample(v).toJson());
+        }
+        return lines;
+    }
+
+    private String train(int expectedExit, String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new TrainCommand());
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        assertEquals(expectedExit, exit, err.toString());
+        return err.toString();
+    }
+
+    private String[] args(Path samples, Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("--samples", samples.toString(), "--out", out.toString(),
+                "--hidden", "32", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--intermediate", "64",
+                "--max-length", "512", "--batch-rows", "1", "--warmup", "2", "--lr", "1e-2", "--min-lr", "1e-3",
+                "--log-every", "1", "--save-every", "2", "--seed", "3", "--device", "cpu", "--samples-wait", "2"));
+        a.addAll(List.of(extra));
+        return a.toArray(new String[0]);
+    }
+
+    /** The versions of the rows each logged step trained on, in step order. */
+    private static List<String> versionsPerStep(Path out) throws Exception {
+        List<String> steps = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("sample_versions.jsonl"))) {
+            JsonNode node = new ObjectMapper().readTree(line);
+            steps.add(node.path("step").asText() + ":" + node.path("versions").fieldNames().next());
+        }
+        return steps;
+    }
+
+    @Test
+    void committedSamplesAreTrainedOnOncePerRowAtFullLengthAcrossARestart() throws Exception {
+        Path samples = dir.resolve("samples");
+        Path a = inProgress(samples, "samples-a-0.jsonl", new ArrayList<>(json(0, 1)));
+        Files.write(a, List.of("{not a sample"), java.nio.file.StandardOpenOption.APPEND);
+        Files.write(a, json(2, 3), java.nio.file.StandardOpenOption.APPEND);
+        commit(a, "samples-a-0.jsonl");
+        Path pending = inProgress(samples, "samples-b-0.jsonl", json(4, 5));
+        Path out = dir.resolve("run");
+
+        String printed = train(0, args(samples, out, "--steps", "4"));
+        assertTrue(printed.contains("samples: skipped samples-a-0.jsonl:3"), printed);
+        TrainerState four = TrainerState.read(out.resolve("step-00000004"));
+        assertEquals(length(0) + length(1) + length(2) + length(3), four.tokens(), "every sample at full length");
+        assertEquals(5, four.source().path("samples_position").path("samples-a-0.jsonl").asLong());
+        assertEquals(4, four.source().path("fresh_samples").asLong());
+        assertEquals(List.of("1:0", "2:1", "3:2", "4:3"), versionsPerStep(out), "the in-progress file is not read");
+
+        // The job commits the pending file and another; the trainer goes on from its checkpoint.
+        commit(pending, "samples-b-0.jsonl");
+        Path c = inProgress(samples, "samples-c-0.jsonl", json(6, 7));
+        commit(c, "samples-c-0.jsonl");
+        train(0, args(samples, out, "--from", out.resolve("step-00000004").toString(), "--steps", "8"));
+        assertEquals(List.of("1:0", "2:1", "3:2", "4:3", "5:4", "6:5", "7:6", "8:7"), versionsPerStep(out),
+                "each sample once, none skipped");
+        TrainerState eight = TrainerState.read(out.resolve("step-00000008"));
+        assertEquals(four.tokens() + length(4) + length(5) + length(6) + length(7), eight.tokens());
+
+        // Nothing new: the trainer waits --samples-wait, then stops without a step it has no data for.
+        String waited = train(0, args(samples, out, "--from", out.resolve("step-00000008").toString(), "--steps",
+                "12"));
+        assertTrue(waited.contains("stopping before step 9: no new sample committed"), waited);
+        assertTrue(Files.notExists(out.resolve("step-00000009")));
+    }
+
+    @Test
+    void sampleRowsAreNeverRewrittenByEchoOrDrills() throws Exception {
+        Path samples = dir.resolve("samples");
+        commit(inProgress(samples, "samples-a-0.jsonl", json(0)), "samples-a-0.jsonl");
+        String printed = train(2, args(samples, dir.resolve("run"), "--steps", "1", "--echo", "0.5"));
+        assertTrue(printed.contains("--echo and --drills rewrite or dilute the data"), printed);
+        String neither = train(2, "--out", dir.resolve("run").toString());
+        assertTrue(neither.contains("give either --data FILE,... or --samples DIR"), neither);
+        assertNotEquals("", printed);
+    }
+}

@@ -1,0 +1,209 @@
+package io.policylong.trainer.samples;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.policylong.records.InvalidRecordException;
+import io.policylong.records.TrainingSample;
+import io.policylong.trainer.data.BatchSource;
+import io.policylong.trainer.data.PackedBatch;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The trainer's batches from the job's samples as they are committed: one sample per row ({@link SampleRows},
+ * {@link SampleBatches}), each fresh sample used once in commit order, mixed with a bounded replay of recent ones
+ * ({@code replay}: the chance that a row is a replayed sample rather than a fresh one). When no fresh sample is
+ * committed yet the stream waits, saying so now and then, up to {@code waitLimit}. Lines that are not samples, or
+ * whose tokens fall outside the vocabulary, are reported with their file and line and skipped. The position saved
+ * with a checkpoint counts only the samples trained on, so a continued run goes on with the next one.
+ */
+public final class SampleStream implements BatchSource {
+    /** Lines read ahead from the committed files at a time. */
+    private static final int READ_AHEAD = 64;
+
+    private final CommittedSampleFiles files;
+    private final SampleRows rows;
+    private final int vocabSize;
+    private final double anchorLossWeight;
+    private final double replay;
+    private final int replayCapacity;
+    private final Duration pollInterval;
+    private final Duration waitLimit;
+    private final Consumer<String> console;
+    private final SplittableRandom random;
+
+    private final Deque<CommittedSampleFiles.Line> ahead = new ArrayDeque<>();
+    private final List<SampleRow> replayed = new ArrayList<>();
+    private final Map<Long, Long> versions = new TreeMap<>();
+    private SamplesPosition consumed;
+    private long rowsProduced;
+    private long freshRows;
+    private long cutRows;
+    private int replayNext;
+
+    /**
+     * @param start the position to go on from (what the checkpoint being continued recorded)
+     * @param replay the chance in [0, 1) that a row replays a recent sample
+     * @param replayCapacity how many recent samples are kept for replay
+     * @param waitLimit how long to wait for a fresh sample before the stream ends, or null to wait for ever
+     */
+    public SampleStream(CommittedSampleFiles files, SamplesPosition start, SampleRows rows, int vocabSize,
+            double anchorLossWeight, double replay, int replayCapacity, long seed, Duration pollInterval,
+            Duration waitLimit, Consumer<String> console) {
+        if (!(replay >= 0 && replay < 1)) {
+            throw new IllegalArgumentException("--replay must be in [0, 1), not " + replay);
+        }
+        if (replayCapacity < 1) {
+            throw new IllegalArgumentException("the replay buffer needs room for at least one sample");
+        }
+        this.files = files;
+        this.consumed = start;
+        this.rows = rows;
+        this.vocabSize = vocabSize;
+        this.anchorLossWeight = anchorLossWeight;
+        this.replay = replay;
+        this.replayCapacity = replayCapacity;
+        this.pollInterval = pollInterval;
+        this.waitLimit = waitLimit;
+        this.console = console;
+        this.random = new SplittableRandom(seed);
+    }
+
+    @Override
+    public PackedBatch next(int count) throws IOException, InterruptedException {
+        List<SampleRow> batch = new ArrayList<>(count);
+        while (batch.size() < count) {
+            SampleRow row = !replayed.isEmpty() && replay > 0 && random.nextDouble() < replay
+                    ? replayed.get(random.nextInt(replayed.size()))
+                    : fresh();
+            batch.add(row);
+            versions.merge(row.policyVersion(), 1L, Long::sum);
+        }
+        rowsProduced += count;
+        return SampleBatches.of(batch, anchorLossWeight);
+    }
+
+    /** The next committed sample not trained on yet, waiting for one when there is none. */
+    private SampleRow fresh() throws IOException, InterruptedException {
+        long waitStart = System.nanoTime();
+        long lastNotice = waitStart;
+        while (true) {
+            if (ahead.isEmpty()) {
+                ahead.addAll(files.next(READ_AHEAD));
+            }
+            while (!ahead.isEmpty()) {
+                CommittedSampleFiles.Line line = ahead.poll();
+                consumed = consumed.with(line.file(), line.number());
+                SampleRow row = row(line);
+                if (row != null) {
+                    freshRows++;
+                    if (row.cut()) {
+                        cutRows++;
+                    }
+                    remember(row);
+                    return row;
+                }
+            }
+            long now = System.nanoTime();
+            if (waitLimit != null && now - waitStart >= waitLimit.toNanos()) {
+                throw new SourceExhaustedException("no new sample committed for " + waitLimit.toSeconds()
+                        + " s after " + freshRows + " samples");
+            }
+            if (now - lastNotice >= Duration.ofSeconds(60).toNanos()) {
+                console.accept(String.format("samples: waiting for newly committed samples (%d read so far)",
+                        freshRows));
+                lastNotice = now;
+            }
+            Thread.sleep(pollInterval.toMillis());
+        }
+    }
+
+    private SampleRow row(CommittedSampleFiles.Line line) {
+        try {
+            SampleRow row = rows.row(TrainingSample.fromJson(line.text()));
+            for (long id : row.tokens()) {
+                if (id < 0 || id >= vocabSize) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocabSize
+                            + ")");
+                }
+            }
+            if (row.length() < 2) {
+                throw new IllegalArgumentException("fewer than 2 tokens");
+            }
+            return row;
+        } catch (InvalidRecordException | IllegalArgumentException e) {
+            console.accept("samples: skipped " + line.origin() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private void remember(SampleRow row) {
+        if (replay <= 0) {
+            return;
+        }
+        if (replayed.size() < replayCapacity) {
+            replayed.add(row);
+        } else {
+            replayed.set(replayNext, row);
+            replayNext = (replayNext + 1) % replayCapacity;
+        }
+    }
+
+    @Override
+    public long rowsProduced() {
+        return rowsProduced;
+    }
+
+    /** Fresh samples trained on so far (each once). */
+    public long freshRows() {
+        return freshRows;
+    }
+
+    /** Fresh samples that had to be cut to fit the longest row. */
+    public long cutRows() {
+        return cutRows;
+    }
+
+    @Override
+    public long tokens(PackedBatch batch) {
+        long tokens = 0;
+        for (long segment : batch.segments()) {
+            if (segment == 0) {
+                tokens++;
+            }
+        }
+        return tokens;
+    }
+
+    /** {@code {"samples_position": {...}, "fresh_samples": n, "cut_samples": n}}. */
+    @Override
+    public JsonNode resumeState() {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        node.set("samples_position", consumed.toJson());
+        node.put("fresh_samples", freshRows);
+        node.put("cut_samples", cutRows);
+        return node;
+    }
+
+    /** The position to continue from, as {@link #resumeState} wrote it (the start when there is none). */
+    public static SamplesPosition positionOf(JsonNode resumeState) {
+        return resumeState == null ? SamplesPosition.start()
+                : SamplesPosition.fromJson(resumeState.path("samples_position"));
+    }
+
+    @Override
+    public Map<Long, Long> takeVersions() {
+        Map<Long, Long> taken = Map.copyOf(versions);
+        versions.clear();
+        return taken;
+    }
+}
