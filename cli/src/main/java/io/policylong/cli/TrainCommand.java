@@ -20,6 +20,8 @@ import io.policylong.trainer.data.BatchPacker;
 import io.policylong.trainer.data.BatchSource;
 import io.policylong.trainer.data.TrainingTexts;
 import io.policylong.trainer.samples.CommittedSampleFiles;
+import io.policylong.trainer.samples.CommittedSampleRecords;
+import io.policylong.trainer.samples.SampleLog;
 import io.policylong.trainer.samples.SampleRows;
 import io.policylong.trainer.samples.SampleStream;
 import io.policylong.trainer.samples.SamplesPosition;
@@ -69,6 +71,18 @@ public final class TrainCommand implements Callable<Integer> {
                     + "in commit order, new ones as they are committed, each sample once (the position is saved with "
                     + "every checkpoint), one sample per row at its full length.")
     Path samples;
+
+    @Option(names = "--samples-topic", paramLabel = "TOPIC",
+            description = "Train on the screening job's samples topic instead (with --kafka): committed records only "
+                    + "(read_committed), from the beginning or the checkpoint's offsets, each sample once.")
+    String samplesTopic;
+
+    @Option(names = "--kafka", paramLabel = "BOOTSTRAP", description = "Kafka bootstrap servers of --samples-topic.")
+    String kafka;
+
+    @Option(names = "--property", paramLabel = "KEY=VALUE",
+            description = "A Kafka client setting (repeatable), e.g. security.protocol=SASL_SSL.")
+    Map<String, String> properties = new LinkedHashMap<>();
 
     @Option(names = "--max-length", defaultValue = "8192",
             description = "With --samples: the longest row; a longer sample leaves out contexts (distractors, then "
@@ -209,17 +223,23 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getErr();
-        if ((data == null || data.isEmpty()) == (samples == null)) {
+        int sources = (data == null || data.isEmpty() ? 0 : 1) + (samples == null ? 0 : 1) + (samplesTopic == null ? 0
+                : 1);
+        if (sources != 1) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "give either --data FILE,... or --samples DIR");
+                    "give either --data FILE,... or --samples DIR or --samples-topic TOPIC");
         }
-        if (samples != null && (echo != null || drills != null)) {
+        if ((samplesTopic != null) != (kafka != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--samples-topic and --kafka go together");
+        }
+        boolean onSamples = samples != null || samplesTopic != null;
+        if (onSamples && (echo != null || drills != null)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--echo and --drills rewrite or dilute the "
                     + "data; with --samples every row is one sample as the job wrote it");
         }
-        double echoProbability = echo != null ? echo : samples != null ? 0 : 0.5;
-        double drillFraction = drills != null ? drills : samples != null ? 0 : 0.25;
-        int rowLength = samples != null ? maxLength : context;
+        double echoProbability = echo != null ? echo : onSamples ? 0 : 0.5;
+        double drillFraction = drills != null ? drills : onSamples ? 0 : 0.25;
+        int rowLength = onSamples ? maxLength : context;
         Device target = ComputeDevice.resolve(device);
         Files.createDirectories(out);
         TrainerState resumed = from != null && Files.exists(from.resolve(TrainerState.FILE_NAME))
@@ -237,7 +257,7 @@ public final class TrainCommand implements Callable<Integer> {
             model.attachGradients();
             int vocab = model.config().vocabSize();
             List<String> problems = new ArrayList<>();
-            List<long[]> training = samples != null ? List.of() : TrainingTexts.read(data, tokens, vocab, problems::add);
+            List<long[]> training = onSamples ? List.of() : TrainingTexts.read(data, tokens, vocab, problems::add);
             List<long[]> evaluation = TrainingTexts.read(heldOut, tokens, vocab, problems::add);
             problems.stream().limit(20).forEach(p -> console.println("skipped " + p));
             if (problems.size() > 20) {
@@ -245,14 +265,17 @@ public final class TrainCommand implements Callable<Integer> {
             }
             long trainingTokens = training.stream().mapToLong(s -> s.length).sum();
             console.printf("train: %s, %d held-out; model %s, %d layers, hidden %d, vocab %d on %s%n",
-                    samples != null ? "samples from " + samples + " (one per row, up to " + settings.contextLength()
-                            + " tokens)" : training.size() + " training sequences (" + trainingTokens + " tokens)",
+                    onSamples ? "samples from " + (samples != null ? samples : samplesTopic + " at " + kafka)
+                            + " (one per row, up to " + settings.contextLength() + " tokens)"
+                            : training.size() + " training sequences (" + trainingTokens + " tokens)",
                     evaluation.size(), model.config().architecture().className(), model.config().numLayers(),
                     model.config().hiddenSize(), vocab, target);
             BatchSource packer;
-            if (samples != null) {
+            if (onSamples) {
                 SamplesPosition start = SampleStream.positionOf(resumed == null ? null : resumed.source());
-                packer = new SampleStream(new CommittedSampleFiles(samples, start), start,
+                SampleLog sampleLog = samples != null ? new CommittedSampleFiles(samples, start)
+                        : new CommittedSampleRecords(kafka, samplesTopic, properties, start);
+                packer = new SampleStream(sampleLog, start,
                         new SampleRows(tokens::encodeIds, settings.contextLength()), vocab, anchorLossWeight, replay,
                         REPLAY_CAPACITY, settings.seed(), Duration.ofMillis(500),
                         samplesWait > 0 ? Duration.ofSeconds(samplesWait) : null, line -> {
@@ -275,7 +298,14 @@ public final class TrainCommand implements Callable<Integer> {
             CheckpointAnnouncer announcer = announceDir == null ? null : new CheckpointAnnouncer(announceDir, run);
             Trainer trainer = new Trainer(model, optimizer, packer, evaluation, settings, out, tokenizerJson,
                     announcer, log, console);
-            TrainerState last = trainer.run(resumed);
+            TrainerState last;
+            try {
+                last = trainer.run(resumed);
+            } finally {
+                if (packer instanceof SampleStream stream) {
+                    stream.close();
+                }
+            }
             if (last != null) {
                 console.printf("train: done at step %d; last checkpoint %s%n", last.step(),
                         out.resolve(CheckpointWriter.directoryName(last.step())));
@@ -301,7 +331,7 @@ public final class TrainCommand implements Callable<Integer> {
     private TrainingSettings continued(TrainingSettings saved) {
         LearningRateSchedule s = saved.schedule();
         long total = Math.max(s.totalSteps(), steps);
-        boolean onSamples = samples != null;
+        boolean onSamples = samples != null || samplesTopic != null;
         return new TrainingSettings(onSamples ? maxLength : saved.contextLength(), saved.batchRows(),
                 saved.accumulation(), new LearningRateSchedule(s.peakRate(), s.minRate(), s.warmupSteps(), total),
                 saved.beta1(), saved.beta2(), saved.epsilon(), saved.weightDecay(), saved.clipNorm(), saved.seed(),

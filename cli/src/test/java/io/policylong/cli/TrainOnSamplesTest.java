@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.policylong.connectors.kafka.testutils.EmbeddedKafka;
+import io.policylong.policy.KafkaPublisher;
 import io.policylong.records.Anchor;
 import io.policylong.records.SampleLayout;
 import io.policylong.records.SampleSegment;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -132,13 +135,56 @@ class TrainOnSamplesTest {
     }
 
     @Test
+    void committedRecordsOfTheSamplesTopicAreTrainedOnOnceAcrossARestart() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String topic = "policylong.samples";
+            kafka.createTopic(topic, 2);
+            Path out = dir.resolve("topic-run");
+            try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), topic, Map.of())) {
+                // A broken record ahead of sample 0 in its partition (same key): read before sample 0 is.
+                publisher.sendAndWait("d0", "{not a sample");
+                for (int v = 0; v < 4; v++) {
+                    publisher.sendAndWait("d" + v, sample(v).toJson());
+                }
+            }
+            String[] common = {"--samples-topic", topic, "--kafka", kafka.bootstrapServers(), "--out", out.toString(),
+                "--hidden", "32", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--intermediate", "64",
+                "--max-length", "512", "--batch-rows", "1", "--warmup", "2", "--log-every", "1", "--save-every", "2",
+                "--device", "cpu", "--samples-wait", "5"};
+            List<String> first = new ArrayList<>(List.of(common));
+            first.addAll(List.of("--steps", "4"));
+            String printed = train(0, first.toArray(new String[0]));
+            try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), topic, Map.of())) {
+                for (int v = 4; v < 6; v++) {
+                    publisher.sendAndWait("d" + v, sample(v).toJson());
+                }
+            }
+            List<String> second = new ArrayList<>(List.of(common));
+            second.addAll(List.of("--from", out.resolve("step-00000004").toString(), "--steps", "6"));
+            printed += train(0, second.toArray(new String[0]));
+            assertTrue(printed.contains("samples: skipped " + topic + "/"), printed);
+            // Partitions interleave, so compare as sets: every sample exactly once over both runs.
+            List<String> versions = versionsPerStep(out).stream().map(s -> s.substring(s.indexOf(':') + 1)).sorted()
+                    .toList();
+            assertEquals(List.of("0", "1", "2", "3", "4", "5"), versions);
+            TrainerState six = TrainerState.read(out.resolve("step-00000006"));
+            long offsets = 0;
+            for (var e : (Iterable<Map.Entry<String, JsonNode>>) () -> six.source().path("samples_position").fields()) {
+                assertTrue(e.getKey().startsWith(topic + "/"), e.getKey());
+                offsets += e.getValue().asLong();
+            }
+            assertEquals(7, offsets, "the next offsets of both partitions: 7 records read");
+        }
+    }
+
+    @Test
     void sampleRowsAreNeverRewrittenByEchoOrDrills() throws Exception {
         Path samples = dir.resolve("samples");
         commit(inProgress(samples, "samples-a-0.jsonl", json(0)), "samples-a-0.jsonl");
         String printed = train(2, args(samples, dir.resolve("run"), "--steps", "1", "--echo", "0.5"));
         assertTrue(printed.contains("--echo and --drills rewrite or dilute the data"), printed);
         String neither = train(2, "--out", dir.resolve("run").toString());
-        assertTrue(neither.contains("give either --data FILE,... or --samples DIR"), neither);
+        assertTrue(neither.contains("give either --data FILE,... or --samples DIR or --samples-topic TOPIC"), neither);
         assertNotEquals("", printed);
     }
 }

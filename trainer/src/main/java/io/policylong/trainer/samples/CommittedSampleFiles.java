@@ -18,14 +18,7 @@ import java.util.stream.Stream;
  * visible file is complete and never changes again. So only visible {@code .jsonl} files are read, oldest
  * first, and the position is the number of lines read of each ({@link SamplesPosition}).
  */
-public final class CommittedSampleFiles {
-    /** A line of a committed file. */
-    public record Line(String file, long number, String text) {
-        /** Where the line is, for messages: {@code <file>:<line>}. */
-        public String origin() {
-            return file + ":" + number;
-        }
-    }
+public final class CommittedSampleFiles implements SampleLog {
 
     private final Path directory;
     private SamplesPosition position;
@@ -45,6 +38,7 @@ public final class CommittedSampleFiles {
      * Up to {@code max} lines not read yet, from the committed files in commit order (blank lines are skipped
      * but counted); empty when nothing new is committed. A directory that does not exist yet holds nothing.
      */
+    @Override
     public List<Line> next(int max) throws IOException {
         List<Line> lines = new ArrayList<>();
         for (Path file : committedFiles()) {
@@ -68,7 +62,7 @@ public final class CommittedSampleFiles {
                         continue;
                     }
                     if (!text.isBlank()) {
-                        lines.add(new Line(name, number, text));
+                        lines.add(new Line(name, number, text, name + ":" + number));
                     }
                     position = position.with(name, number);
                 }

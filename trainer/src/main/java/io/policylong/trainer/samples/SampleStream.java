@@ -19,18 +19,18 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * The trainer's batches from the job's samples as they are committed: one sample per row ({@link SampleRows},
+ * The trainer's batches from the job's samples as they are committed (a directory or a topic): one sample per row ({@link SampleRows},
  * {@link SampleBatches}), each fresh sample used once in commit order, mixed with a bounded replay of recent ones
  * ({@code replay}: the chance that a row is a replayed sample rather than a fresh one). When no fresh sample is
  * committed yet the stream waits, saying so now and then, up to {@code waitLimit}. Lines that are not samples, or
  * whose tokens fall outside the vocabulary, are reported with their file and line and skipped. The position saved
  * with a checkpoint counts only the samples trained on, so a continued run goes on with the next one.
  */
-public final class SampleStream implements BatchSource {
+public final class SampleStream implements BatchSource, AutoCloseable {
     /** Lines read ahead from the committed files at a time. */
     private static final int READ_AHEAD = 64;
 
-    private final CommittedSampleFiles files;
+    private final SampleLog files;
     private final SampleRows rows;
     private final int vocabSize;
     private final double anchorLossWeight;
@@ -41,7 +41,7 @@ public final class SampleStream implements BatchSource {
     private final Consumer<String> console;
     private final SplittableRandom random;
 
-    private final Deque<CommittedSampleFiles.Line> ahead = new ArrayDeque<>();
+    private final Deque<SampleLog.Line> ahead = new ArrayDeque<>();
     private final List<SampleRow> replayed = new ArrayList<>();
     private final Map<Long, Long> versions = new TreeMap<>();
     private SamplesPosition consumed;
@@ -56,7 +56,7 @@ public final class SampleStream implements BatchSource {
      * @param replayCapacity how many recent samples are kept for replay
      * @param waitLimit how long to wait for a fresh sample before the stream ends, or null to wait for ever
      */
-    public SampleStream(CommittedSampleFiles files, SamplesPosition start, SampleRows rows, int vocabSize,
+    public SampleStream(SampleLog files, SamplesPosition start, SampleRows rows, int vocabSize,
             double anchorLossWeight, double replay, int replayCapacity, long seed, Duration pollInterval,
             Duration waitLimit, Consumer<String> console) {
         if (!(replay >= 0 && replay < 1)) {
@@ -101,8 +101,8 @@ public final class SampleStream implements BatchSource {
                 ahead.addAll(files.next(READ_AHEAD));
             }
             while (!ahead.isEmpty()) {
-                CommittedSampleFiles.Line line = ahead.poll();
-                consumed = consumed.with(line.file(), line.number());
+                SampleLog.Line line = ahead.poll();
+                consumed = consumed.with(line.part(), line.position());
                 SampleRow row = row(line);
                 if (row != null) {
                     freshRows++;
@@ -127,7 +127,7 @@ public final class SampleStream implements BatchSource {
         }
     }
 
-    private SampleRow row(CommittedSampleFiles.Line line) {
+    private SampleRow row(SampleLog.Line line) {
         try {
             SampleRow row = rows.row(TrainingSample.fromJson(line.text()));
             for (long id : row.tokens()) {
@@ -198,6 +198,12 @@ public final class SampleStream implements BatchSource {
     public static SamplesPosition positionOf(JsonNode resumeState) {
         return resumeState == null ? SamplesPosition.start()
                 : SamplesPosition.fromJson(resumeState.path("samples_position"));
+    }
+
+    /** Closes the sample log (the topic's consumer). */
+    @Override
+    public void close() {
+        files.close();
     }
 
     @Override

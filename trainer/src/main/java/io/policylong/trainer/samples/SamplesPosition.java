@@ -7,11 +7,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * How far a reader of a samples directory has come: for every committed part file it has started, the lines read.
- * Committed part files never change, so this is exact; it is saved with each checkpoint's trainer state so that a
- * continued run neither repeats nor skips a sample.
+ * How far a reader of the job's samples has come, per part: for a committed part file of the samples directory,
+ * the lines read (committed files never change, so this is exact); for a partition of the samples topic
+ * ({@code <topic>/<partition>}), the offset after the last record read. It is saved with each checkpoint's trainer
+ * state so that a continued run neither repeats nor skips a sample.
  *
- * @param linesRead lines read per file name
+ * @param linesRead the position per part (file name, or topic partition)
  */
 public record SamplesPosition(Map<String, Long> linesRead) {
     public SamplesPosition {
@@ -23,7 +24,7 @@ public record SamplesPosition(Map<String, Long> linesRead) {
         return new SamplesPosition(Map.of());
     }
 
-    /** Lines read of a file (0 when it was never opened). */
+    /** The position in a part: lines read of a file, or the next offset of a partition (0 when never read). */
     public long linesRead(String file) {
         return linesRead.getOrDefault(file, 0L);
     }
@@ -35,7 +36,7 @@ public record SamplesPosition(Map<String, Long> linesRead) {
         return new SamplesPosition(next);
     }
 
-    /** Lines read in all. */
+    /** The positions summed (lines read in all, for a directory). */
     public long total() {
         return linesRead.values().stream().mapToLong(Long::longValue).sum();
     }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Reading the part files of the job's file sink: committed ones only, followed, resumed exactly. */
 class CommittedSampleFilesTest {
-    private static List<String> texts(List<CommittedSampleFiles.Line> lines) {
-        return lines.stream().map(CommittedSampleFiles.Line::text).toList();
+    private static List<String> texts(List<SampleLog.Line> lines) {
+        return lines.stream().map(SampleLog.Line::text).toList();
     }
 
     /** Writes an in-progress file the way the sink does, then commits it by renaming it to its visible name. */
@@ -38,9 +38,10 @@ class CommittedSampleFilesTest {
         assertEquals(List.of("a1", "a2"), texts(files.next(10)));
         assertEquals(List.of(), files.next(10));
         commit(dir, "samples-b-0.jsonl", 2000, "b1", "", "b3");
-        List<CommittedSampleFiles.Line> lines = files.next(10);
+        List<SampleLog.Line> lines = files.next(10);
         assertEquals(List.of("b1", "b3"), texts(lines));
         assertEquals("samples-b-0.jsonl:3", lines.get(1).origin());
+        assertEquals(3, lines.get(1).position());
         assertEquals(5, files.position().total(), "blank lines are counted, not returned");
     }
 
@@ -57,7 +58,7 @@ class CommittedSampleFilesTest {
         commit(dir, "samples-w-0.jsonl", 500, "w1");
         CommittedSampleFiles resumed = new CommittedSampleFiles(dir,
                 SamplesPosition.fromJson(new ObjectMapper().readTree(saved)));
-        List<CommittedSampleFiles.Line> rest;
+        List<SampleLog.Line> rest;
         while (!(rest = resumed.next(2)).isEmpty()) {
             read.addAll(texts(rest));
         }
