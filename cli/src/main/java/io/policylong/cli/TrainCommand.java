@@ -10,9 +10,9 @@ import io.policylong.model.safetensors.TensorEntry;
 import io.policylong.model.tokenizer.ByteLevelTokenizerJson;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.model.tokenizer.TokenizerFiles;
-import io.policylong.policy.CheckpointAnnouncer;
 import io.policylong.trainer.CheckpointWriter;
 import io.policylong.trainer.Trainer;
+import io.policylong.trainer.TrainerAnnouncer;
 import io.policylong.trainer.TrainerState;
 import io.policylong.trainer.TrainingLog;
 import io.policylong.trainer.TrainingSettings;
@@ -77,7 +77,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "(read_committed), from the beginning or the checkpoint's offsets, each sample once.")
     String samplesTopic;
 
-    @Option(names = "--kafka", paramLabel = "BOOTSTRAP", description = "Kafka bootstrap servers of --samples-topic.")
+    @Option(names = "--kafka", paramLabel = "BOOTSTRAP",
+            description = "Kafka bootstrap servers of --samples-topic and --announce-topic.")
     String kafka;
 
     @Option(names = "--property", paramLabel = "KEY=VALUE",
@@ -214,6 +215,16 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Announce each checkpoint as the next policy version in this checkpoints directory.")
     Path announceDir;
 
+    @Option(names = "--announce-topic", paramLabel = "TOPIC",
+            description = "Announce on this policies topic (at --kafka) too, or instead of --announce-dir; without a "
+                    + "directory the version is one above the newest on the topic.")
+    String announceTopic;
+
+    @Option(names = "--announce-every", defaultValue = "0", paramLabel = "STEPS",
+            description = "Announce the checkpoints of every STEPS-th step only (each written whatever --save-every "
+                    + "says); 0 announces every checkpoint. Default: ${DEFAULT-VALUE}.")
+    int announceEvery;
+
     @Option(names = "--run", paramLabel = "NAME", description = "Run name recorded in announcements.")
     String run;
 
@@ -229,8 +240,13 @@ public final class TrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "give either --data FILE,... or --samples DIR or --samples-topic TOPIC");
         }
-        if ((samplesTopic != null) != (kafka != null)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--samples-topic and --kafka go together");
+        if ((samplesTopic != null || announceTopic != null) != (kafka != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), kafka == null
+                    ? "--samples-topic and --announce-topic need --kafka BOOTSTRAP"
+                    : "--kafka is for --samples-topic or --announce-topic; give one of them");
+        }
+        if (announceEvery < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--announce-every must be 0 or more");
         }
         boolean onSamples = samples != null || samplesTopic != null;
         if (onSamples && (echo != null || drills != null)) {
@@ -295,15 +311,19 @@ public final class TrainCommand implements Callable<Integer> {
                 console.printf("train: continuing %s from step %d (%d tokens)%n", from, resumed.step(),
                         resumed.tokens());
             }
-            CheckpointAnnouncer announcer = announceDir == null ? null : new CheckpointAnnouncer(announceDir, run);
+            TrainerAnnouncer announcer = TrainerAnnouncer.of(announceDir, announceTopic == null ? null : kafka,
+                    announceTopic, properties, run);
             Trainer trainer = new Trainer(model, optimizer, packer, evaluation, settings, out, tokenizerJson,
-                    announcer, log, console);
+                    announcer, announceEvery, log, console);
             TrainerState last;
             try {
                 last = trainer.run(resumed);
             } finally {
                 if (packer instanceof SampleStream stream) {
                     stream.close();
+                }
+                if (announcer != null) {
+                    announcer.close();
                 }
             }
             if (last != null) {

@@ -178,6 +178,44 @@ class TrainOnSamplesTest {
     }
 
     @Test
+    void checkpointsOfEveryNthStepAreAnnouncedOnThePoliciesTopicAfterTheNewestVersion() throws Exception {
+        Path samples = dir.resolve("samples");
+        commit(inProgress(samples, "samples-a-0.jsonl", json(0, 1, 2, 3, 4, 5)), "samples-a-0.jsonl");
+        Path out = dir.resolve("announcing");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String policies = "policylong.policies";
+            kafka.createTopic(policies, 1);
+            // The job's version 0 (the checkpoint training starts from), already on the topic.
+            try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), policies, Map.of())) {
+                publisher.sendAndWait("job", new io.policylong.records.PolicyUpdate(0, "file:///models/v0", null,
+                        null, java.time.Instant.now(), "job").toJson());
+                publisher.sendAndWait("job", "{not an announcement");
+            }
+            // Checkpoints every 2 steps (and at 3, to be announced): 2, 3, 4, 6; announced: 3 and 6.
+            String printed = train(0, args(samples, out, "--steps", "6", "--announce-every", "3", "--kafka", kafka.bootstrapServers(), "--announce-topic", policies, "--run", "loop"));
+            List<io.policylong.records.PolicyUpdate> updates = new ArrayList<>();
+            for (var r : kafka.readCommitted(policies, java.time.Duration.ofMillis(500))) {
+                try {
+                    updates.add(io.policylong.records.PolicyUpdate.fromJson(r.value()));
+                } catch (io.policylong.records.InvalidRecordException e) {
+                    // the broken record
+                }
+            }
+            assertEquals(List.of(0L, 1L, 2L), updates.stream().map(io.policylong.records.PolicyUpdate::version)
+                    .toList(), printed);
+            for (int i = 1; i <= 2; i++) {
+                Path checkpoint = out.resolve(String.format("step-%08d", 3 * i));
+                assertEquals(checkpoint.toUri().toString(), updates.get(i).uri());
+                assertEquals(io.policylong.policy.CheckpointDigest.weightsSha256(checkpoint), updates.get(i).sha256());
+                assertEquals(3L * i, updates.get(i).step());
+                assertEquals(i, TrainerState.read(checkpoint).version());
+            }
+            assertTrue(printed.contains("announced as policy version 2 in topic " + policies), printed);
+            assertEquals(-1, TrainerState.read(out.resolve("step-00000004")).version(), "not announced");
+        }
+    }
+
+    @Test
     void sampleRowsAreNeverRewrittenByEchoOrDrills() throws Exception {
         Path samples = dir.resolve("samples");
         commit(inProgress(samples, "samples-a-0.jsonl", json(0)), "samples-a-0.jsonl");

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import io.policylong.policy.CheckpointAnnouncer;
 import io.policylong.records.PolicyUpdate;
 import io.policylong.model.config.ModelFlops;
 import io.policylong.trainer.data.BatchPacker;
@@ -24,8 +23,9 @@ import java.util.Locale;
 /**
  * The training loop: for each step, {@code accumulation} forward/backward passes over packed rows, one AdamW
  * update at the scheduled rate; progress on the console and in the log files every {@code logEvery} steps;
- * every {@code saveEvery} steps and at the end, a held-out evaluation, a checkpoint and (when an announcer is
- * set) its announcement as the next policy version.
+ * every {@code saveEvery} steps and at the end, a held-out evaluation and a checkpoint; when an announcer is set,
+ * every checkpoint (or, with {@code announceEvery}, every checkpoint of a step divisible by it, which is then always
+ * written) is announced as the next policy version.
  */
 public final class Trainer {
     private final TrainableDecoder model;
@@ -35,13 +35,14 @@ public final class Trainer {
     private final TrainingSettings settings;
     private final Path outputDirectory;
     private final Path tokenizerJson;
-    private final CheckpointAnnouncer announcer;
+    private final TrainerAnnouncer announcer;
+    private final int announceEvery;
     private final TrainingLog log;
     private final PrintWriter console;
 
     public Trainer(TrainableDecoder model, AdamW optimizer, BatchSource packer, List<long[]> heldOut,
-            TrainingSettings settings, Path outputDirectory, Path tokenizerJson, CheckpointAnnouncer announcer,
-            TrainingLog log, PrintWriter console) {
+            TrainingSettings settings, Path outputDirectory, Path tokenizerJson, TrainerAnnouncer announcer,
+            int announceEvery, TrainingLog log, PrintWriter console) {
         this.model = model;
         this.optimizer = optimizer;
         this.packer = packer;
@@ -50,6 +51,7 @@ public final class Trainer {
         this.outputDirectory = outputDirectory;
         this.tokenizerJson = tokenizerJson;
         this.announcer = announcer;
+        this.announceEvery = announceEvery;
         this.log = log;
         this.console = console;
     }
@@ -127,7 +129,8 @@ public final class Trainer {
                 intervalNorm += norm;
                 intervalSteps++;
             }
-            boolean save = step % settings.saveEvery() == 0 || step == total;
+            boolean save = step % settings.saveEvery() == 0 || step == total
+                    || (announcer != null && announceEvery > 0 && step % announceEvery == 0);
             if (step % settings.logEvery() == 0 || save) {
                 double seconds = (System.nanoTime() - intervalStart) / 1e9;
                 double elapsed = (System.nanoTime() - runStart) / 1e9;
@@ -165,17 +168,28 @@ public final class Trainer {
         TrainerState state = new TrainerState(step, tokens, packer.rowsProduced(), trainLoss, heldOutLoss, rate, -1,
                 Instant.now(), settings, packer.resumeState());
         Path directory = CheckpointWriter.write(outputDirectory, model, tokenizerJson, state, optimizer.state());
-        if (announcer != null) {
-            PolicyUpdate update = announcer.announceNext(directory, step);
+        if (announced(step)) {
+            PolicyUpdate update;
+            try {
+                update = announcer.announce(directory, step);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while announcing " + directory, e);
+            }
             state = new TrainerState(step, tokens, state.rows(), trainLoss, heldOutLoss, rate, update.version(),
                     state.time(), settings, state.source());
             state.write(directory);
             console.printf("checkpoint %s announced as policy version %d in %s%n", directory, update.version(),
-                    announcer.directory());
+                    announcer.where());
         } else {
             console.printf("checkpoint %s%n", directory);
         }
         return state;
+    }
+
+    /** Whether the checkpoint of a step is announced: every checkpoint, or every {@code announceEvery} steps. */
+    private boolean announced(long step) {
+        return announcer != null && (announceEvery <= 0 || step % announceEvery == 0);
     }
 
     /** Mean loss over the first {@code evalRows} held-out rows, without gradients; NaN when there are none. */
