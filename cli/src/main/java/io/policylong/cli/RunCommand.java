@@ -69,10 +69,17 @@ public final class RunCommand implements Callable<Integer> {
         return directory;
     }
 
-    @Override
-    public Integer call() throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
-        PipelineConfig pipeline = PipelineConfig.load(config).withLocationsResolvedAgainst(Path.of(""));
+    /**
+     * Everything before a local run starts: builds the retrieval index when it is missing, announces the initial
+     * checkpoint unless it is current, and finds the checkpoint of an earlier run to resume from (refusing one whose
+     * configuration changed).
+     *
+     * @param fresh start with empty state whatever earlier runs left
+     * @param fromSavepoint a savepoint or retained checkpoint to start from, or null
+     * @return the runner, ready to start
+     */
+    static EmbeddedRunner prepare(PipelineConfig pipeline, boolean fresh, String fromSavepoint, PrintWriter err)
+            throws Exception {
         Path index = Locations.isLocal(pipeline.retrieval().index())
                 ? Locations.localPath(pipeline.retrieval().index()) : null;
         Path initial = pipeline.policy().initialCheckpoint() == null ? null
@@ -144,6 +151,14 @@ public final class RunCommand implements Callable<Integer> {
                         + pipeline.runtime().checkpointDirectory(), e);
             }
         });
+        return runner;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PipelineConfig pipeline = PipelineConfig.load(config).withLocationsResolvedAgainst(Path.of(""));
+        EmbeddedRunner runner = prepare(pipeline, fresh, fromSavepoint, err);
         JobClient client = runner.run(untilIdle == null ? null : Duration.ofSeconds(untilIdle));
         if (untilIdle == null) {
             err.println("run: running until interrupted (Ctrl-C)");

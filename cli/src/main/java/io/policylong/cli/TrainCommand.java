@@ -100,6 +100,12 @@ public final class TrainCommand implements Callable<Integer> {
                     + " samples instead of a fresh one. Default: ${DEFAULT-VALUE}.")
     double replay;
 
+    @Option(names = "--on-policy",
+            description = "With --samples or --samples-topic and an announcer: once the trainer has announced a "
+                    + "checkpoint, train only on samples screened by it (or a newer one); older samples are skipped "
+                    + "and counted (stale_samples_skipped), and the trainer waits for the job to screen under it.")
+    boolean onPolicy;
+
     @Option(names = "--samples-wait", defaultValue = "0", paramLabel = "SECONDS",
             description = "With --samples: stop (with a last checkpoint) when no new sample has been committed for "
                     + "this long; 0 waits for ever. Default: ${DEFAULT-VALUE}.")
@@ -115,6 +121,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Start from this checkpoint's weights and tokenizer. If it has trainer_state.json, the step "
                     + "count, schedule, data position and optimizer state continue from it.")
     Path from;
+
+    @Option(names = "--restart-schedule",
+            description = "With --from: take only the checkpoint's weights and tokenizer, and train with this command's "
+                    + "settings from step 1 (a new phase, such as learning from the job's samples), ignoring its "
+                    + "trainer_state.json.")
+    boolean restartSchedule;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
             description = "tokenizer.json for a fresh model (default: the byte-level tokenizer).")
@@ -258,7 +270,7 @@ public final class TrainCommand implements Callable<Integer> {
         int rowLength = onSamples ? maxLength : context;
         Device target = ComputeDevice.resolve(device);
         Files.createDirectories(out);
-        TrainerState resumed = from != null && Files.exists(from.resolve(TrainerState.FILE_NAME))
+        TrainerState resumed = from != null && !restartSchedule && Files.exists(from.resolve(TrainerState.FILE_NAME))
                 ? TrainerState.read(from) : null;
         TrainingSettings settings = resumed != null ? continued(resumed.settings()) : new TrainingSettings(rowLength,
                 batchRows, accumulation, new LearningRateSchedule(learningRate, minLearningRate, warmup, steps), beta1,
@@ -313,6 +325,13 @@ public final class TrainCommand implements Callable<Integer> {
             }
             TrainerAnnouncer announcer = TrainerAnnouncer.of(announceDir, announceTopic == null ? null : kafka,
                     announceTopic, properties, run);
+            if (onPolicy) {
+                if (!(packer instanceof SampleStream stream) || announcer == null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--on-policy needs --samples or "
+                            + "--samples-topic, and --announce-dir or --announce-topic");
+                }
+                stream.withMinimumVersion(announcer::lastVersion);
+            }
             Trainer trainer = new Trainer(model, optimizer, packer, evaluation, settings, out, tokenizerJson,
                     announcer, announceEvery, log, console);
             TrainerState last;

@@ -69,6 +69,11 @@ public final class TrainerAnnouncer implements AutoCloseable {
         return update;
     }
 
+    /** The version announced last by this announcer, or {@code Long.MIN_VALUE} before the first. */
+    public long lastVersion() {
+        return lastVersion == null || lastVersion < 0 ? Long.MIN_VALUE : lastVersion;
+    }
+
     /** Where announcements go, in words. */
     public String where() {
         List<String> places = new ArrayList<>();

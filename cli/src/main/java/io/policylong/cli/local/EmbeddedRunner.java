@@ -135,6 +135,16 @@ public final class EmbeddedRunner {
         if (untilIdle == null) {
             return client;
         }
+        stopWhenIdle(client, untilIdle);
+        return client;
+    }
+
+    /**
+     * Waits until every document of the started job has been screened under the newest version and nothing changed
+     * for {@code untilIdle}, then stops it with a final savepoint (which commits the last samples) and prints what
+     * the run did.
+     */
+    public void stopWhenIdle(JobClient client, Duration untilIdle) throws Exception {
         // A restored job may have nothing left to do: its documents are in its state, not in this JVM's progress.
         PipelineProgress.waitUntilIdle(client, untilIdle, savepoint != null);
         String savepoint = stopWithSavepoint(client);
@@ -158,7 +168,6 @@ public final class EmbeddedRunner {
         PipelineProgress.versionLatencies().forEach((version, latency) -> console.printf("run: version %d: first "
                 + "screening committed %.1f s after its announcement%n", version, latency.toMillis() / 1000.0));
         console.flush();
-        return client;
     }
 
 

@@ -48,7 +48,9 @@ public final class SampleStream implements BatchSource, AutoCloseable {
     private long rowsProduced;
     private long freshRows;
     private long cutRows;
+    private long staleSkipped;
     private int replayNext;
+    private java.util.function.LongSupplier minimumVersion = () -> Long.MIN_VALUE;
 
     /**
      * @param start the position to go on from (what the checkpoint being continued recorded)
@@ -78,6 +80,16 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         this.random = new SplittableRandom(seed);
     }
 
+    /**
+     * Trains on fresh samples of at least this version only (read when each sample comes up): older ones are
+     * skipped, counted as stale. The trainer passes the version it announced last, so that every row is screened
+     * by its newest checkpoint (replayed samples aside).
+     */
+    public SampleStream withMinimumVersion(java.util.function.LongSupplier minimum) {
+        this.minimumVersion = minimum;
+        return this;
+    }
+
     @Override
     public PackedBatch next(int count) throws IOException, InterruptedException {
         List<SampleRow> batch = new ArrayList<>(count);
@@ -104,6 +116,10 @@ public final class SampleStream implements BatchSource, AutoCloseable {
                 SampleLog.Line line = ahead.poll();
                 consumed = consumed.with(line.part(), line.position());
                 SampleRow row = row(line);
+                if (row != null && row.policyVersion() < minimumVersion.getAsLong()) {
+                    staleSkipped++;
+                    continue;
+                }
                 if (row != null) {
                     freshRows++;
                     if (row.cut()) {
@@ -168,6 +184,11 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         return freshRows;
     }
 
+    /** Fresh samples skipped because an older version than the minimum screened them. */
+    public long staleSkipped() {
+        return staleSkipped;
+    }
+
     /** Fresh samples that had to be cut to fit the longest row. */
     public long cutRows() {
         return cutRows;
@@ -184,13 +205,14 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         return tokens;
     }
 
-    /** {@code {"samples_position": {...}, "fresh_samples": n, "cut_samples": n}}. */
+    /** {@code {"samples_position": {...}, "fresh_samples": n, "cut_samples": n, "stale_samples_skipped": n}}. */
     @Override
     public JsonNode resumeState() {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
         node.set("samples_position", consumed.toJson());
         node.put("fresh_samples", freshRows);
         node.put("cut_samples", cutRows);
+        node.put("stale_samples_skipped", staleSkipped);
         return node;
     }
 

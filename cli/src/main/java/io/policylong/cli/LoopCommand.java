@@ -1,0 +1,239 @@
+package io.policylong.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.policylong.cli.local.EmbeddedRunner;
+import io.policylong.pipeline.config.Locations;
+import io.policylong.pipeline.config.PipelineConfig;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.core.execution.JobClient;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code policylong loop}: the closed on-policy loop on one machine. The screening job runs in this JVM (the
+ * embedded runner); the trainer runs beside it as a child process with its own tensor threads, continuing the
+ * initial checkpoint on the samples the job commits and announcing a checkpoint every {@code --steps-per-version}
+ * steps, which the job hot-swaps to and screens its documents again under. After {@code --versions} announcements
+ * (or {@code --minutes}) the trainer stops, and the job stops with a savepoint once it has screened everything
+ * under the newest version.
+ */
+@Command(name = "loop", mixinStandardHelpOptions = true,
+        description = {"Run the screening job and the trainer together: the trainer learns from the job's samples "
+                + "and announces checkpoints, the job follows them.",
+            "Everything goes under --out: samples/, dead-letters/, checkpoints/ (policy announcements), flink/, "
+                    + "trainer/ (the trainer's checkpoints and logs)."})
+public final class LoopCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", defaultValue = "conf/loop.yaml", paramLabel = "FILE",
+            description = "The job configuration; its output, checkpoint and announcement locations are set under --out. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Path config;
+
+    @Option(names = "--out", defaultValue = "out/loop", paramLabel = "DIR",
+            description = "Where everything goes; must not hold an earlier loop. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Option(names = "--versions", defaultValue = "3", description = "Checkpoints the trainer announces. Default: "
+            + "${DEFAULT-VALUE}.")
+    int versions;
+
+    @Option(names = "--steps-per-version", defaultValue = "20",
+            description = "Training steps between announcements. Default: ${DEFAULT-VALUE}.")
+    int stepsPerVersion;
+
+    @Option(names = "--minutes", paramLabel = "M", description = "Stop the trainer after this long at the latest.")
+    Double minutes;
+
+    @Option(names = "--trainer-threads", defaultValue = "1",
+            description = "Tensor threads of the trainer (the job's scorer takes the other cores: --scorer-threads). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int trainerThreads;
+
+    @Option(names = "--scorer-threads", defaultValue = "1",
+            description = "Tensor threads of the job's scorer in this JVM (set before the engine starts). Default: "
+                    + "${DEFAULT-VALUE}.")
+    int scorerThreads;
+
+    @Option(names = "--idle", defaultValue = "15", paramLabel = "SECONDS",
+            description = "After the trainer's last announcement: stop the job once it has been idle this long. Default: "
+                    + "${DEFAULT-VALUE}.")
+    long idle;
+
+    @Option(names = "--batch-rows", defaultValue = "1", description = "Trainer: samples per step. Default: "
+            + "${DEFAULT-VALUE}.")
+    int batchRows;
+
+    @Option(names = "--max-length", defaultValue = "4096", description = "Trainer: longest sample row. Default: "
+            + "${DEFAULT-VALUE}.")
+    int maxLength;
+
+    @Option(names = "--lr", defaultValue = "3e-4", description = "Trainer: peak learning rate (warm-up over the first "
+            + "tenth of the steps, then cosine down to a tenth of it). Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--anchor-loss-weight", defaultValue = "1",
+            description = "Trainer: weight of the loss on anchor tokens. Default: ${DEFAULT-VALUE}.")
+    double anchorLossWeight;
+
+    @Option(names = "--replay", defaultValue = "0", description = "Trainer: chance that a row replays a recent sample. "
+            + "Default: ${DEFAULT-VALUE}.")
+    double replay;
+
+    @Option(names = "--stale-samples",
+            description = "Let the trainer also train on samples of versions older than its newest announcement (by "
+                    + "default it waits for the job to screen under that version, so that every version is screened).")
+    boolean staleSamples;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        if (versions < 1 || stepsPerVersion < 1 || trainerThreads < 1 || scorerThreads < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--versions, --steps-per-version and the thread counts must be at least 1");
+        }
+        if (Files.isDirectory(out)) {
+            try (var entries = Files.list(out)) {
+                if (entries.findAny().isPresent()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), out + " holds an earlier loop: "
+                            + "remove it or choose another --out");
+                }
+            }
+        }
+        Path samples = out.resolve("samples");
+        Path checkpoints = out.resolve("checkpoints");
+        Path trainerOut = out.resolve("trainer");
+        PipelineConfig pipeline = PipelineConfig.parse(withLoopLocations(config, out), config.toString())
+                .withLocationsResolvedAgainst(Path.of(""));
+        if (pipeline.usesKafka()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "loop runs the job on files; its configuration must not have a kafka section");
+        }
+        if (pipeline.policy().initialCheckpoint() == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "the configuration needs policy.initial-checkpoint: the checkpoint the job starts with and the "
+                            + "trainer continues");
+        }
+        Path initial = Locations.localPath(pipeline.policy().initialCheckpoint());
+        if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(scorerThreads));
+        }
+        Files.createDirectories(out);
+
+        EmbeddedRunner runner = RunCommand.prepare(pipeline, true, null, err);
+        JobClient job = runner.run(null);
+        Process trainer = startTrainer(initial, samples, checkpoints, trainerOut, (long) versions * stepsPerVersion);
+        Thread pump = pump(trainer, err);
+        boolean finished = minutes == null ? waitFor(trainer)
+                : trainer.waitFor(Math.round(minutes * 60_000), TimeUnit.MILLISECONDS);
+        if (!finished) {
+            err.printf("loop: --minutes %s reached: stopping the trainer%n", minutes);
+            err.flush();
+            trainer.destroy();
+            if (!trainer.waitFor(60, TimeUnit.SECONDS)) {
+                trainer.destroyForcibly().waitFor();
+            }
+        }
+        pump.join(10_000);
+        int trainerExit = trainer.exitValue();
+        err.printf("loop: trainer %s; waiting until the job has screened everything under the newest version%n",
+                trainerExit == 0 ? "done" : "exited with " + trainerExit);
+        err.flush();
+        runner.stopWhenIdle(job, Duration.ofSeconds(idle));
+        err.printf("loop: done; samples in %s, trainer checkpoints and logs in %s%n", samples, trainerOut);
+        err.flush();
+        return finished && trainerExit != 0 ? 1 : 0;
+    }
+
+    /** The configuration with its outputs, checkpoints and announcements under {@code out}. */
+    static JsonNode withLoopLocations(Path config, Path out) throws java.io.IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        JsonNode root = yaml.readTree(config.toFile());
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException(config + " is not a YAML mapping");
+        }
+        ObjectNode tree = (ObjectNode) root;
+        ObjectNode output = section(tree, "output");
+        output.put("samples", out.resolve("samples").toString());
+        output.put("dead-letters", out.resolve("dead-letters").toString());
+        section(tree, "policy").put("checkpoints", out.resolve("checkpoints").toString());
+        section(tree, "runtime").put("checkpoint-dir", out.resolve("flink").toString());
+        return tree;
+    }
+
+    private static ObjectNode section(ObjectNode tree, String name) {
+        JsonNode node = tree.get(name);
+        if (node == null || node.isNull()) {
+            return tree.putObject(name);
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(name + " must be a mapping");
+        }
+        return (ObjectNode) node;
+    }
+
+    /** The trainer, as a child process of this JVM's Java and class path, with its own tensor threads. */
+    private Process startTrainer(Path initial, Path samples, Path checkpoints, Path trainerOut, long steps)
+            throws java.io.IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + trainerThreads,
+                "-Dai.djl.pytorch.num_interop_threads=1", "-cp", System.getProperty("java.class.path"),
+                PolicyLong.class.getName(), "train", "--samples", samples.toString(), "--from", initial.toString(), "--restart-schedule",
+                "--out", trainerOut.toString(), "--announce-dir", checkpoints.toString(), "--announce-every",
+                String.valueOf(stepsPerVersion), "--save-every", String.valueOf(stepsPerVersion), "--steps",
+                String.valueOf(steps), "--batch-rows", String.valueOf(batchRows), "--max-length",
+                String.valueOf(maxLength), "--lr", String.valueOf(learningRate), "--min-lr", String.valueOf(learningRate / 10),
+                "--warmup", String.valueOf(Math.max(1, steps / 10)), "--anchor-loss-weight",
+                String.valueOf(anchorLossWeight), "--replay", String.valueOf(replay), "--log-every", "1",
+                "--eval-rows", "0", "--run", "loop", "--device", "cpu"));
+        if (!staleSamples) {
+            command.add("--on-policy");
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("DJL_OFFLINE", "true");
+        return builder.start();
+    }
+
+    /** Copies the trainer's output to the console, each line marked as the trainer's. */
+    private static Thread pump(Process trainer, PrintWriter err) {
+        Thread thread = new Thread(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(trainer.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    synchronized (err) {
+                        err.println("trainer: " + line);
+                        err.flush();
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // The trainer is gone; its exit value tells the rest.
+            }
+        }, "trainer-output");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static boolean waitFor(Process process) throws InterruptedException {
+        process.waitFor();
+        return true;
+    }
+}

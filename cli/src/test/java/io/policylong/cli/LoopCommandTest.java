@@ -1,0 +1,118 @@
+package io.policylong.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.policylong.pipeline.job.JobFixtures;
+import io.policylong.pipeline.job.SampleChecks;
+import io.policylong.policy.PolicyDescriptorFiles;
+import io.policylong.records.Document;
+import io.policylong.records.PolicyUpdate;
+import io.policylong.records.TrainingSample;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code policylong loop} with tiny settings, as users run it (its own process): the trainer continues the initial
+ * checkpoint on the job's samples and announces three versions, the job screens every document under each.
+ */
+class LoopCommandTest {
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed loop's logs and outputs stay to look at
+    Path dir;
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void theTrainerAnnouncesVersionsTheJobScreensUnderAndTrainsOnItsSamples() throws Exception {
+        JobFixtures fixtures = JobFixtures.create(Files.createDirectories(dir.resolve("fixtures")));
+        Path documents = dir.resolve("documents.jsonl");
+        Files.write(documents, fixtures.documents().stream().map(Document::toJson).toList());
+        Path config = dir.resolve("loop.yaml");
+        Files.writeString(config, String.join("\n",
+                "input: {documents: " + documents + ", max-document-tokens: 4000}",
+                "policy: {initial-checkpoint: " + fixtures.v0() + "}",
+                "retrieval: {index: " + fixtures.index() + ", top-k: 4, max-candidates: 4}",
+                JobFixtures.commonYaml(),
+                "runtime: {checkpoint-interval: 1s, web-ui-port: " + freePort() + ", summary-interval: 1h}"));
+        Path out = dir.resolve("loop");
+        Path log = dir.resolve("loop.log");
+        Process loop = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                PolicyLong.class.getName(), "loop", "--config", config.toString(), "--out", out.toString(),
+                "--versions", "3", "--steps-per-version", "2", "--max-length", "2048", "--lr", "1e-3", "--idle", "5")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean done = loop.waitFor(6, TimeUnit.MINUTES);
+        if (!done) {
+            loop.destroyForcibly().waitFor();
+        }
+        String printed = Files.readString(log);
+        assertTrue(done, "the loop finished: " + printed);
+        assertEquals(0, loop.exitValue(), printed);
+
+        // Version 0 announced by the loop, 1 to 3 by the trainer, from its own checkpoints.
+        Path checkpoints = out.resolve("checkpoints");
+        List<Long> versions = new ArrayList<>();
+        for (long v = 0; v <= 3; v++) {
+            PolicyUpdate update = PolicyDescriptorFiles.read(checkpoints.resolve(PolicyDescriptorFiles.fileName(v)));
+            versions.add(update.version());
+            if (v > 0) {
+                assertEquals("loop", update.run());
+                assertEquals(out.resolve("trainer").resolve(String.format("step-%08d", 2 * v)).toUri().toString(),
+                        update.uri());
+            }
+        }
+        assertEquals(List.of(0L, 1L, 2L, 3L), versions);
+        assertTrue(Files.notExists(checkpoints.resolve(PolicyDescriptorFiles.fileName(4))));
+
+        // Every version screened by the job (the trainer waits for samples of its newest version before it trains
+        // on), and every document under the last one (require-positive is off, so each screening gives a sample).
+        List<TrainingSample> samples = new ArrayList<>();
+        for (String line : SampleChecks.committedLines(out.resolve("samples"))) {
+            samples.add(TrainingSample.fromJson(line));
+        }
+        Set<String> ids = fixtures.documents().stream().map(Document::id).collect(Collectors.toSet());
+        for (long v = 0; v <= 3; v++) {
+            long version = v;
+            assertTrue(samples.stream().anyMatch(s -> s.policyVersion() == version), "samples under version " + v);
+        }
+        assertEquals(ids, samples.stream().filter(s -> s.policyVersion() == 3).map(TrainingSample::documentId)
+                .collect(Collectors.toSet()), "every document under the newest version");
+
+        // The trainer trained on the job's samples and recorded their versions, step by step.
+        List<String> steps = Files.readAllLines(out.resolve("trainer/sample_versions.jsonl"));
+        assertEquals(6, steps.size(), printed);
+        Set<Long> consumed = new TreeSet<>();
+        for (String line : steps) {
+            JsonNode node = new ObjectMapper().readTree(line);
+            node.path("versions").fieldNames().forEachRemaining(f -> consumed.add(Long.parseLong(f)));
+        }
+        // On-policy: steps 1-2 on version 0's samples, 3-4 on version 1's, 5-6 on version 2's.
+        List<String> perStep = new ArrayList<>();
+        for (String line : steps) {
+            JsonNode node = new ObjectMapper().readTree(line);
+            perStep.add(node.path("step").asText() + ":" + String.join(",", (Iterable<String>) () -> node.path(
+                    "versions").fieldNames()));
+        }
+        assertEquals(List.of("1:0", "2:0", "3:1", "4:1", "5:2", "6:2"), perStep);
+        assertEquals(Set.of(0L, 1L, 2L), consumed);
+        assertTrue(printed.contains("trainer: checkpoint") && printed.contains("announced as policy version 3"),
+                printed);
+    }
+}
