@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
         description = {"Run the screening job and the trainer together: the trainer learns from the job's samples "
                 + "and announces checkpoints, the job follows them.",
             "Everything goes under --out: samples/, dead-letters/, checkpoints/ (policy announcements), flink/, "
-                    + "trainer/ (the trainer's checkpoints and logs)."})
+                    + "trainer/ (the trainer's checkpoints and logs), report/ (index.html and report.json, refreshed "
+                    + "every minute)."})
 public final class LoopCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -141,6 +142,23 @@ public final class LoopCommand implements Callable<Integer> {
         JobClient job = runner.run(null);
         Process trainer = startTrainer(initial, samples, checkpoints, trainerOut, (long) versions * stepsPerVersion);
         Thread pump = pump(trainer, err);
+        // The report follows the run: refreshed every minute from what is committed so far.
+        java.util.concurrent.ScheduledExecutorService refresher = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "report-refresh");
+                    t.setDaemon(true);
+                    return t;
+                });
+        refresher.scheduleWithFixedDelay(() -> {
+            try {
+                ReportCommand.write(samples, trainerOut, 0, out.resolve("report"), line -> { });
+            } catch (Exception e) {
+                synchronized (err) {
+                    err.println("loop: the report could not be refreshed: " + e.getMessage());
+                    err.flush();
+                }
+            }
+        }, 60, 60, TimeUnit.SECONDS);
         boolean finished = minutes == null ? waitFor(trainer)
                 : trainer.waitFor(Math.round(minutes * 60_000), TimeUnit.MILLISECONDS);
         if (!finished) {
@@ -157,7 +175,11 @@ public final class LoopCommand implements Callable<Integer> {
                 trainerExit == 0 ? "done" : "exited with " + trainerExit);
         err.flush();
         runner.stopWhenIdle(job, Duration.ofSeconds(idle));
-        err.printf("loop: done; samples in %s, trainer checkpoints and logs in %s%n", samples, trainerOut);
+        refresher.shutdownNow();
+        Path report = out.resolve("report");
+        ReportCommand.write(samples, trainerOut, 0, report, err::println);
+        err.printf("loop: done; samples in %s, trainer checkpoints and logs in %s, report %s%n", samples, trainerOut,
+                report.resolve("index.html"));
         err.flush();
         return finished && trainerExit != 0 ? 1 : 0;
     }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 /** The {@code policylong} command line: one subcommand per task of the project. */
 @Command(name = "policylong", mixinStandardHelpOptions = true, versionProvider = PolicyLong.Version.class,
         description = "PolicyLong Stream: on-policy long-context training data.",
-        subcommands = {RunCommand.class, LoopCommand.class, IndexCommand.class, CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class,
+        subcommands = {RunCommand.class, LoopCommand.class, ReportCommand.class, IndexCommand.class, CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class,
             BrokerCommand.class, ProduceCorpusCommand.class,
             ExportCheckpointCommand.class, ScoreCommand.class,
             BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})

@@ -114,5 +114,18 @@ class LoopCommandTest {
         assertEquals(Set.of(0L, 1L, 2L), consumed);
         assertTrue(printed.contains("trainer: checkpoint") && printed.contains("announced as policy version 3"),
                 printed);
+
+        // The report: one entry per version, its numbers those of the samples, the trainer's steps.
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report/report.json").toFile());
+        assertEquals(4, report.path("versions").size());
+        for (JsonNode v : report.path("versions")) {
+            long version = v.path("version").asLong();
+            assertEquals(samples.stream().filter(s -> s.policyVersion() == version).count(),
+                    v.path("samples").asLong(), "samples of version " + version);
+        }
+        assertEquals(6, report.path("trainer").path("steps").size());
+        assertEquals(0.0, report.path("trainer").path("mean_staleness").asDouble(), 1e-9,
+                "on-policy: every row from the newest announced version");
+        assertTrue(Files.readString(out.resolve("report/index.html")).contains("data:image/png;base64,"));
     }
 }
