@@ -98,6 +98,12 @@ public final class LoopCommand implements Callable<Integer> {
             + "Default: ${DEFAULT-VALUE}.")
     double replay;
 
+    @Option(names = "--reuse-after", defaultValue = "30", paramLabel = "SECONDS",
+            description = "Trainer: when no new sample of its newest version has come for this long (the job may have "
+                    + "screened everything under it), train again on that version's samples; 0 waits. Default: "
+                    + "${DEFAULT-VALUE}.")
+    long reuseAfter;
+
     @Option(names = "--stale-samples",
             description = "Let the trainer also train on samples of versions older than its newest announcement (by "
                     + "default it waits for the job to screen under that version, so that every version is screened).")
@@ -227,6 +233,9 @@ public final class LoopCommand implements Callable<Integer> {
                 "--eval-rows", "0", "--run", "loop", "--device", "cpu"));
         if (!staleSamples) {
             command.add("--on-policy");
+        }
+        if (reuseAfter > 0) {
+            command.addAll(List.of("--reuse-after", String.valueOf(reuseAfter)));
         }
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("DJL_OFFLINE", "true");

@@ -106,6 +106,12 @@ public final class TrainCommand implements Callable<Integer> {
                     + "and counted (stale_samples_skipped), and the trainer waits for the job to screen under it.")
     boolean onPolicy;
 
+    @Option(names = "--reuse-after", defaultValue = "0", paramLabel = "SECONDS",
+            description = "With --samples or --samples-topic: when no new sample has come for this long, train again "
+                    + "on the samples of the newest version already used (never on ones older than --on-policy "
+                    + "allows) instead of waiting; 0 always waits. Default: ${DEFAULT-VALUE}.")
+    long reuseAfter;
+
     @Option(names = "--samples-wait", defaultValue = "0", paramLabel = "SECONDS",
             description = "With --samples: stop (with a last checkpoint) when no new sample has been committed for "
                     + "this long; 0 waits for ever. Default: ${DEFAULT-VALUE}.")
@@ -325,6 +331,9 @@ public final class TrainCommand implements Callable<Integer> {
             }
             TrainerAnnouncer announcer = TrainerAnnouncer.of(announceDir, announceTopic == null ? null : kafka,
                     announceTopic, properties, run);
+            if (reuseAfter > 0 && packer instanceof SampleStream stream) {
+                stream.reusingNewestAfter(Duration.ofSeconds(reuseAfter));
+            }
             if (onPolicy) {
                 if (!(packer instanceof SampleStream stream) || announcer == null) {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--on-policy needs --samples or "

@@ -49,7 +49,12 @@ public final class SampleStream implements BatchSource, AutoCloseable {
     private long freshRows;
     private long cutRows;
     private long staleSkipped;
+    private long reusedRows;
     private int replayNext;
+    private Duration reuseAfter;
+    private final List<SampleRow> newestRows = new ArrayList<>();
+    private long newestVersion = Long.MIN_VALUE;
+    private int reuseNext;
     private java.util.function.LongSupplier minimumVersion = () -> Long.MIN_VALUE;
 
     /**
@@ -90,6 +95,16 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         return this;
     }
 
+    /**
+     * When no fresh sample has come for {@code after}, trains again on the samples of the newest version already
+     * used (in turn, counted as reused) rather than wait: the job may have screened everything under that version.
+     * Samples older than the minimum version are never reused.
+     */
+    public SampleStream reusingNewestAfter(Duration after) {
+        this.reuseAfter = after;
+        return this;
+    }
+
     @Override
     public PackedBatch next(int count) throws IOException, InterruptedException {
         List<SampleRow> batch = new ArrayList<>(count);
@@ -126,10 +141,22 @@ public final class SampleStream implements BatchSource, AutoCloseable {
                         cutRows++;
                     }
                     remember(row);
+                    if (row.policyVersion() > newestVersion) {
+                        newestVersion = row.policyVersion();
+                        newestRows.clear();
+                    }
+                    if (row.policyVersion() == newestVersion) {
+                        newestRows.add(row);
+                    }
                     return row;
                 }
             }
             long now = System.nanoTime();
+            if (reuseAfter != null && now - waitStart >= reuseAfter.toNanos() && !newestRows.isEmpty()
+                    && newestVersion >= minimumVersion.getAsLong()) {
+                reusedRows++;
+                return newestRows.get(reuseNext++ % newestRows.size());
+            }
             if (waitLimit != null && now - waitStart >= waitLimit.toNanos()) {
                 throw new SourceExhaustedException("no new sample committed for " + waitLimit.toSeconds()
                         + " s after " + freshRows + " samples");
@@ -189,6 +216,11 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         return staleSkipped;
     }
 
+    /** Rows that reused a sample of the newest version (see {@link #reusingNewestAfter}). */
+    public long reusedRows() {
+        return reusedRows;
+    }
+
     /** Fresh samples that had to be cut to fit the longest row. */
     public long cutRows() {
         return cutRows;
@@ -205,7 +237,10 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         return tokens;
     }
 
-    /** {@code {"samples_position": {...}, "fresh_samples": n, "cut_samples": n, "stale_samples_skipped": n}}. */
+    /**
+     * {@code {"samples_position": {...}, "fresh_samples": n, "cut_samples": n, "stale_samples_skipped": n,
+     * "reused_samples": n}}.
+     */
     @Override
     public JsonNode resumeState() {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
@@ -213,6 +248,7 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         node.put("fresh_samples", freshRows);
         node.put("cut_samples", cutRows);
         node.put("stale_samples_skipped", staleSkipped);
+        node.put("reused_samples", reusedRows);
         return node;
     }
 
