@@ -26,12 +26,19 @@ final class RenderedManifests {
 
     private RenderedManifests(String overlay, List<JsonNode> objects) {
         this.overlay = overlay;
-        this.objects = objects;
+        this.objects = List.copyOf(objects);
     }
 
-    /** Renders {@code k8s/overlays/<overlay>}. */
+    private static final Map<String, RenderedManifests> OVERLAYS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Renders {@code k8s/overlays/<overlay>}, once per test JVM (callers copy what they change). */
     static RenderedManifests render(String overlay) throws Exception {
-        return render(FlinkProcessCluster.projectRoot().resolve("k8s/overlays").resolve(overlay), overlay);
+        RenderedManifests rendered = OVERLAYS.get(overlay);
+        if (rendered == null) {
+            rendered = render(FlinkProcessCluster.projectRoot().resolve("k8s/overlays").resolve(overlay), overlay);
+            OVERLAYS.put(overlay, rendered);
+        }
+        return rendered;
     }
 
     /** Renders a kustomization directory. */

@@ -80,11 +80,10 @@ public final class Trainer {
         console.printf(Locale.ROOT, "train: %.2fM parameters, up to %d tokens per step, steps %d..%d%n",
                 model.parameterCount() / 1e6, settings.tokensPerStep(), firstStep, total);
         int skippedInARow = 0;
-        long stepTokens = 0;
         for (long step = firstStep; step <= total; step++) {
             double rate = settings.schedule().rate(step);
             double stepLoss = 0;
-            stepTokens = 0;
+            long stepTokens = 0;
             for (int pass = 0; pass < settings.accumulation(); pass++) {
                 PackedBatch batch;
                 try {
@@ -138,7 +137,7 @@ public final class Trainer {
                 double heldOutLoss = save ? heldOutLoss() : Double.NaN;
                 double meanLoss = intervalLoss / intervalSteps;
                 long remaining = total - step;
-                double eta = remaining * (double) intervalTokens / intervalAllSteps / tokensPerSecond;
+                double eta = remaining * seconds / intervalAllSteps;
                 console.printf(Locale.ROOT, "step %d/%d  loss %.4f%s  lr %.2e  |g| %.3f  %.0f tok/s  %.2f model GFLOP/s"
                         + "  elapsed %s  eta %s%n", step, total, meanLoss,
                         Double.isNaN(heldOutLoss) ? "" : String.format(Locale.ROOT, "  held-out %.4f (ppl %.2f)",

@@ -29,10 +29,9 @@ public record PackedBatch(int rows, int length, long[] tokens, long[] positions,
         this(rows, length, tokens, positions, segments, null);
     }
 
-    /** Whether the token after {@code index} (row-major) is a target: same row and same piece. */
+    /** Whether the token after {@code index} (row-major) is a target: same row, same piece, weight not 0. */
     public boolean hasTarget(int index) {
-        int column = index % length;
-        return column < length - 1 && segments[index + 1] == segments[index] && targetWeight(index) != 0;
+        return targetWeight(index) != 0;
     }
 
     /** The loss weight of the target after {@code index} (0 when it is no target). */

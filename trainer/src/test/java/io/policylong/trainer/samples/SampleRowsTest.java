@@ -41,7 +41,8 @@ class SampleRowsTest {
         return new SampleSegment(role, role + "-" + text.length(), text, text.length(), List.of());
     }
 
-    private static long[] bytes(String text) {
+    /** The byte-level tokenizer's ids of a text: its UTF-8 bytes. */
+    static long[] bytes(String text) {
         byte[] b = text.getBytes(StandardCharsets.UTF_8);
         long[] ids = new long[b.length];
         for (int i = 0; i < b.length; i++) {

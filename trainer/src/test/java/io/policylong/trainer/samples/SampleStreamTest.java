@@ -8,7 +8,6 @@ import io.policylong.records.SampleSegment;
 import io.policylong.records.TrainingSample;
 import io.policylong.trainer.data.BatchSource;
 import io.policylong.trainer.data.PackedBatch;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,15 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Fresh samples first; once they run out, the newest version's samples again, never older ones. */
 class SampleStreamTest {
-    private static long[] bytes(String text) {
-        byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        long[] ids = new long[b.length];
-        for (int i = 0; i < b.length; i++) {
-            ids[i] = b[i] & 0xff;
-        }
-        return ids;
-    }
-
     private static String sample(String doc, long version) {
         return new TrainingSample(doc + "@" + version, doc, version, SampleLayout.SHUFFLE, 0, "|",
                 List.of(new SampleSegment(SampleSegment.Role.DOCUMENT, doc, "text of " + doc, 9, List.of())),
@@ -37,7 +27,7 @@ class SampleStreamTest {
 
     private static SampleStream stream(Path dir) {
         return new SampleStream(new CommittedSampleFiles(dir, SamplesPosition.start()), SamplesPosition.start(),
-                new SampleRows(SampleStreamTest::bytes, 100), 256, 1, 0, 16, 1, Duration.ofMillis(20),
+                new SampleRows(SampleRowsTest::bytes, 100), 256, 1, 0, 16, 1, Duration.ofMillis(20),
                 Duration.ofSeconds(1), line -> { });
     }
 
