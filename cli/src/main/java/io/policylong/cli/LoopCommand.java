@@ -7,6 +7,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.policylong.cli.local.EmbeddedRunner;
 import io.policylong.pipeline.config.Locations;
 import io.policylong.pipeline.config.PipelineConfig;
+import io.policylong.pipeline.operators.PipelineProgress;
+import io.policylong.report.JobTelemetry;
+import io.policylong.report.TrainerLogs;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -37,8 +40,8 @@ import picocli.CommandLine.Spec;
         description = {"Run the screening job and the trainer together: the trainer learns from the job's samples "
                 + "and announces checkpoints, the job follows them.",
             "Everything goes under --out: samples/, dead-letters/, checkpoints/ (policy announcements), flink/, "
-                    + "trainer/ (the trainer's checkpoints and logs), report/ (index.html and report.json, refreshed "
-                    + "every minute)."})
+                    + "trainer/ (the trainer's checkpoints and logs), job-metrics.json (hot-swap latency and "
+                    + "throughput), report/ (index.html and report.json, refreshed every minute)."})
 public final class LoopCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -104,6 +107,25 @@ public final class LoopCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}.")
     long reuseAfter;
 
+    @Option(names = "--held-out-samples", defaultValue = "4", paramLabel = "N",
+            description = "Trainer: the first N samples of distinct documents are held out (their documents never "
+                    + "trained on) and their loss evaluated at every announcement. Default: ${DEFAULT-VALUE}.")
+    int heldOutSamples;
+
+    @Option(names = "--held-out", defaultValue = "data/corpus/held-out.jsonl", paramLabel = "FILE",
+            description = "Trainer: held-out text (JSONL) whose loss is evaluated at every announcement, when the file "
+                    + "exists. Default: ${DEFAULT-VALUE}.")
+    Path heldOut;
+
+    @Option(names = "--eval-rows", defaultValue = "2",
+            description = "Trainer: rows of --held-out text evaluated (each up to --max-length tokens). Default: "
+                    + "${DEFAULT-VALUE}.")
+    int evalRows;
+
+    @Option(names = "--progress-every", defaultValue = "30", paramLabel = "SECONDS",
+            description = "How often the loop's progress line is printed. Default: ${DEFAULT-VALUE}.")
+    long progressEvery;
+
     @Option(names = "--stale-samples",
             description = "Let the trainer also train on samples of versions older than its newest announcement (by "
                     + "default it waits for the job to screen under that version, so that every version is screened).")
@@ -112,9 +134,13 @@ public final class LoopCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        if (versions < 1 || stepsPerVersion < 1 || trainerThreads < 1 || scorerThreads < 1) {
+        if (versions < 1 || stepsPerVersion < 1 || trainerThreads < 1 || scorerThreads < 1 || progressEvery < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--versions, --steps-per-version and the thread counts must be at least 1");
+                    "--versions, --steps-per-version, --progress-every and the thread counts must be at least 1");
+        }
+        if (heldOutSamples < 0 || evalRows < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--held-out-samples and --eval-rows must be 0 or more");
         }
         if (Files.isDirectory(out)) {
             try (var entries = Files.list(out)) {
@@ -148,16 +174,36 @@ public final class LoopCommand implements Callable<Integer> {
         JobClient job = runner.run(null);
         Process trainer = startTrainer(initial, samples, checkpoints, trainerOut, (long) versions * stepsPerVersion);
         Thread pump = pump(trainer, err);
-        // The report follows the run: refreshed every minute from what is committed so far.
+        Path metrics = out.resolve("job-metrics.json");
+        Path report = out.resolve("report");
+        long totalSteps = (long) versions * stepsPerVersion;
+        long started = System.nanoTime();
         java.util.concurrent.ScheduledExecutorService refresher = java.util.concurrent.Executors
                 .newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "report-refresh");
+                    Thread t = new Thread(r, "loop-progress");
                     t.setDaemon(true);
                     return t;
                 });
         refresher.scheduleWithFixedDelay(() -> {
             try {
-                ReportCommand.write(samples, trainerOut, 0, out.resolve("report"), line -> { });
+                String line = LoopProgress.line(Duration.ofNanos(System.nanoTime() - started),
+                        PipelineProgress.snapshot(), TrainerLogs.read(trainerOut, INITIAL_VERSION), INITIAL_VERSION,
+                        totalSteps, versions);
+                synchronized (err) {
+                    err.println(line);
+                    err.flush();
+                }
+            } catch (Exception e) {
+                synchronized (err) {
+                    err.println("loop: progress unknown: " + e.getMessage());
+                    err.flush();
+                }
+            }
+        }, progressEvery, progressEvery, TimeUnit.SECONDS);
+        // The report follows the run: refreshed every minute from what is committed so far.
+        refresher.scheduleWithFixedDelay(() -> {
+            try {
+                writeReport(samples, trainerOut, metrics, report, line -> { });
             } catch (Exception e) {
                 synchronized (err) {
                     err.println("loop: the report could not be refreshed: " + e.getMessage());
@@ -182,12 +228,35 @@ public final class LoopCommand implements Callable<Integer> {
         err.flush();
         runner.stopWhenIdle(job, Duration.ofSeconds(idle));
         refresher.shutdownNow();
-        Path report = out.resolve("report");
-        ReportCommand.write(samples, trainerOut, 0, report, err::println);
+        refresher.awaitTermination(60, TimeUnit.SECONDS);
+        writeReport(samples, trainerOut, metrics, report, err::println);
         err.printf("loop: done; samples in %s, trainer checkpoints and logs in %s, report %s%n", samples, trainerOut,
                 report.resolve("index.html"));
         err.flush();
         return finished && trainerExit != 0 ? 1 : 0;
+    }
+
+    /** The version the job announces the initial checkpoint as, in an empty checkpoints directory. */
+    private static final long INITIAL_VERSION = 0;
+
+    /** The job's metrics so far into {@code metrics}, then the report from them, the samples and the trainer's logs. */
+    private static void writeReport(Path samples, Path trainerOut, Path metrics, Path report,
+            java.util.function.Consumer<String> problems) throws Exception {
+        jobTelemetry().write(metrics);
+        ReportCommand.write(samples, trainerOut, metrics, INITIAL_VERSION, report, problems);
+    }
+
+    /** What the job in this JVM measured of its run. */
+    static JobTelemetry jobTelemetry() {
+        PipelineProgress.Throughput t = PipelineProgress.throughput();
+        List<JobTelemetry.Version> versions = new ArrayList<>();
+        for (PipelineProgress.VersionProgress v : PipelineProgress.versions()) {
+            Duration swap = v.swapLatency();
+            versions.add(new JobTelemetry.Version(v.version(), swap == null ? null : swap.toMillis() / 1000.0,
+                    v.screenings(), Duration.between(v.firstCommit(), v.lastCommit()).toMillis() / 1000.0));
+        }
+        return new JobTelemetry(t.seconds(), t.screenings(), t.documentTokens(), t.forwardTokens(), t.positives(),
+                versions);
     }
 
     /** The configuration with its outputs, checkpoints and announcements under {@code out}. */
@@ -230,7 +299,11 @@ public final class LoopCommand implements Callable<Integer> {
                 String.valueOf(maxLength), "--lr", String.valueOf(learningRate), "--min-lr", String.valueOf(learningRate / 10),
                 "--warmup", String.valueOf(Math.max(1, steps / 10)), "--anchor-loss-weight",
                 String.valueOf(anchorLossWeight), "--replay", String.valueOf(replay), "--log-every", "1",
-                "--eval-rows", "0", "--run", "loop", "--device", "cpu"));
+                "--eval-rows", String.valueOf(Files.isRegularFile(heldOut) ? evalRows : 0), "--held-out-samples",
+                String.valueOf(heldOutSamples), "--run", "loop", "--device", "cpu"));
+        if (Files.isRegularFile(heldOut)) {
+            command.addAll(List.of("--held-out", heldOut.toString()));
+        }
         if (!staleSamples) {
             command.add("--on-policy");
         }

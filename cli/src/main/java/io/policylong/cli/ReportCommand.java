@@ -4,6 +4,7 @@ import io.policylong.records.InvalidRecordException;
 import io.policylong.records.TrainingSample;
 import io.policylong.report.CurriculumReport;
 import io.policylong.report.CurriculumStats;
+import io.policylong.report.JobTelemetry;
 import io.policylong.report.ReportWriter;
 import io.policylong.report.TrainerLogs;
 import io.policylong.trainer.samples.CommittedSampleFiles;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Spec;
         description = {"Write the curriculum report of a run: per policy version the documents screened, anchors and "
                 + "their entropy, positives and hard negatives with their dI, what changed from the version before "
                 + "(positives gone stale, anchors learned, hard negatives turned positive), and with --trainer the "
-                + "trainer's loss and the staleness of the samples it trained on.",
+                + "trainer's loss and the staleness of the samples it trained on, and with --metrics the job's hot-swap "
+                + "latency and throughput.",
             "Writes OUT/index.html (self-contained, with charts) and OUT/report.json (the same numbers)."})
 public final class ReportCommand implements Callable<Integer> {
     @Spec
@@ -41,6 +43,11 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--trainer", paramLabel = "DIR", description = "The trainer's output directory (train --out).")
     Path trainer;
 
+    @Option(names = "--metrics", paramLabel = "FILE",
+            description = "The job's metrics of the run (loop writes them as job-metrics.json): hot-swap latency per "
+                    + "version and throughput.")
+    Path metrics;
+
     @Option(names = "--initial-version", defaultValue = "0",
             description = "The version of the checkpoint the trainer started from. Default: ${DEFAULT-VALUE}.")
     long initialVersion;
@@ -51,7 +58,7 @@ public final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        CurriculumReport report = write(samples, trainer, initialVersion, out, err::println);
+        CurriculumReport report = write(samples, trainer, metrics, initialVersion, out, err::println);
         err.printf("report: %d versions, %s; %s%n", report.versions().size(), trainer == null ? "no trainer"
                 : report.trainer().steps().size() + " trainer steps", out.resolve("index.html"));
         return 0;
@@ -61,10 +68,11 @@ public final class ReportCommand implements Callable<Integer> {
      * Computes and writes the report of a run.
      *
      * @param trainerDirectory the trainer's output directory, or null
+     * @param metrics the job's metrics file ({@link JobTelemetry}), or null
      * @param problems receives one message per line of the samples that is not a sample
      */
-    static CurriculumReport write(Path samplesDirectory, Path trainerDirectory, long initialVersion, Path out,
-            Consumer<String> problems) throws Exception {
+    static CurriculumReport write(Path samplesDirectory, Path trainerDirectory, Path metrics, long initialVersion,
+            Path out, Consumer<String> problems) throws Exception {
         List<TrainingSample> all = new ArrayList<>();
         try (SampleLog log = new CommittedSampleFiles(samplesDirectory, SamplesPosition.start())) {
             List<SampleLog.Line> lines;
@@ -79,7 +87,8 @@ public final class ReportCommand implements Callable<Integer> {
             }
         }
         CurriculumReport report = new CurriculumReport(CurriculumStats.of(all),
-                trainerDirectory == null ? null : TrainerLogs.read(trainerDirectory, initialVersion));
+                trainerDirectory == null ? null : TrainerLogs.read(trainerDirectory, initialVersion),
+                metrics == null ? null : JobTelemetry.read(metrics));
         ReportWriter.write(report, out);
         return report;
     }

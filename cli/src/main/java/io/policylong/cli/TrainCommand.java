@@ -120,6 +120,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--held-out", split = ",", paramLabel = "FILE", description = "Held-out JSONL files for evaluation.")
     List<Path> heldOut = new ArrayList<>();
 
+    @Option(names = "--held-out-samples", defaultValue = "0", paramLabel = "N",
+            description = "With --samples or --samples-topic: set the first N samples of distinct documents aside and "
+                    + "evaluate the loss on them at every checkpoint (held_out_sample_loss); no sample of their "
+                    + "documents is trained on. Default: ${DEFAULT-VALUE}.")
+    int heldOutSamples;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory for checkpoints and logs.")
     Path out;
 
@@ -331,6 +337,12 @@ public final class TrainCommand implements Callable<Integer> {
             }
             TrainerAnnouncer announcer = TrainerAnnouncer.of(announceDir, announceTopic == null ? null : kafka,
                     announceTopic, properties, run);
+            if (packer instanceof SampleStream stream) {
+                stream.holdingOut(heldOutSamples, resumed == null ? null : resumed.source());
+            } else if (heldOutSamples > 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--held-out-samples needs --samples or --samples-topic");
+            }
             if (reuseAfter > 0 && packer instanceof SampleStream stream) {
                 stream.reusingNewestAfter(Duration.ofSeconds(reuseAfter));
             }

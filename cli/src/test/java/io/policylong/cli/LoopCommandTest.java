@@ -56,7 +56,8 @@ class LoopCommandTest {
         Process loop = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
                 PolicyLong.class.getName(), "loop", "--config", config.toString(), "--out", out.toString(),
-                "--versions", "3", "--steps-per-version", "2", "--max-length", "2048", "--lr", "1e-3", "--idle", "5")
+                "--versions", "3", "--steps-per-version", "2", "--max-length", "2048", "--lr", "1e-3", "--idle", "5",
+                "--held-out-samples", "1", "--progress-every", "3")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean done = loop.waitFor(6, TimeUnit.MINUTES);
         if (!done) {
@@ -124,6 +125,26 @@ class LoopCommandTest {
                     v.path("samples").asLong(), "samples of version " + version);
         }
         assertEquals(6, report.path("trainer").path("steps").size());
+        for (JsonNode step : report.path("trainer").path("steps")) {
+            assertEquals(step.path("step").asLong() % 2 == 0, step.path("held_out_sample_loss").isNumber(),
+                    "the held-out sample's loss at every announcement: " + step);
+        }
+        // The held-out sample's document is never trained on (the trainer holds out the first sample it reads).
+        assertTrue(printed.contains("held-out samples "), printed);
+        // The job's metrics: every version screened, each hot-swap timed from its announcement.
+        JsonNode job = new ObjectMapper().readTree(out.resolve("job-metrics.json").toFile());
+        assertEquals(job, report.path("job"), "the report carries the metrics file's numbers");
+        assertEquals(4, job.path("versions").size(), job.toString());
+        for (JsonNode v : job.path("versions")) {
+            long first = v.path("version").asLong() % 3 == 0 ? ids.size() : 1; // 1 and 2 may be overtaken
+            assertTrue(v.path("screenings").asLong() >= first, v.toString());
+            assertTrue(v.path("swap_seconds").asDouble() > 0, "hot-swap latency of " + v);
+        }
+        assertTrue(job.path("screenings").asLong() >= 4L * ids.size() && job.path("seconds").asDouble() > 0, job
+                .toString());
+        // The loop's own progress line.
+        assertTrue(printed.matches("(?s).*loop: \\d+m\\d\\ds; job: version \\d, \\d of 6 documents screened under it; "
+                + "trainer: step \\d of 6, \\d of 3 versions announced, \\d+ samples trained on.*"), printed);
         assertEquals(0.0, report.path("trainer").path("mean_staleness").asDouble(), 1e-9,
                 "on-policy: every row from the newest announced version");
         assertTrue(Files.readString(out.resolve("report/index.html")).contains("data:image/png;base64,"));

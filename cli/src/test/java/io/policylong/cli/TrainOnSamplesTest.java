@@ -135,6 +135,30 @@ class TrainOnSamplesTest {
     }
 
     @Test
+    void heldOutSamplesAreEvaluatedAtEveryCheckpointAndNeverTrainedOnAcrossARestart() throws Exception {
+        Path samples = dir.resolve("samples");
+        commit(inProgress(samples, "samples-a-0.jsonl", json(0, 1, 2, 3, 4)), "samples-a-0.jsonl");
+        Path out = dir.resolve("run");
+        String printed = train(0, args(samples, out, "--steps", "2", "--held-out-samples", "1"));
+        assertTrue(printed.contains("held-out samples "), printed);
+        train(0, args(samples, out, "--from", out.resolve("step-00000002").toString(), "--steps", "4",
+                "--held-out-samples", "1"));
+        assertEquals(List.of("1:1", "2:2", "3:3", "4:4"), versionsPerStep(out), "sample 0 is held out");
+        List<Double> heldOut = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("train_log.jsonl"))) {
+            JsonNode node = new ObjectMapper().readTree(line);
+            heldOut.add(node.has("held_out_sample_loss") ? node.path("held_out_sample_loss").asDouble() : null);
+        }
+        assertEquals(4, heldOut.size());
+        assertEquals(null, heldOut.get(0), "evaluated at checkpoints only");
+        assertEquals(null, heldOut.get(2));
+        assertTrue(heldOut.get(1) > 0 && heldOut.get(3) > 0, heldOut.toString());
+        assertTrue(heldOut.get(3) != heldOut.get(1).doubleValue(), "the same held-out sample, a model trained further");
+        TrainerState four = TrainerState.read(out.resolve("step-00000004"));
+        assertEquals(sample(0).toJson(), four.source().path("held_out_samples").get(0).asText());
+    }
+
+    @Test
     void committedRecordsOfTheSamplesTopicAreTrainedOnOnceAcrossARestart() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String topic = "policylong.samples";

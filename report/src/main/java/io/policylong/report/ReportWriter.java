@@ -105,17 +105,42 @@ public final class ReportWriter {
             page.append("\n<h2>Trainer</h2>\n<p>Mean staleness of the samples trained on (newest announced version "
                     + "minus the sample's version): ").append(number(trainer.meanStaleness())).append("</p>\n");
             XYSeries loss = new XYSeries("training loss");
-            XYSeries heldOut = new XYSeries("held-out loss");
+            XYSeries heldOut = new XYSeries("held-out text");
+            XYSeries heldOutSamples = new XYSeries("held-out samples");
             XYSeries newest = new XYSeries("newest announced version");
             XYSeries sampled = new XYSeries("mean version of the samples");
             for (TrainerCurriculum.Step s : trainer.steps()) {
                 add(loss, s.step(), s.trainLoss());
                 add(heldOut, s.step(), s.heldOutLoss());
+                add(heldOutSamples, s.step(), s.heldOutSampleLoss());
                 newest.add(s.step(), s.newestVersion());
                 add(sampled, s.step(), s.meanSampleVersion());
             }
-            page.append(image(lineChart("Trainer loss", "step", "nats per token", loss, heldOut)));
+            page.append(image(lineChart("Trainer loss", "step", "nats per token", loss, heldOut, heldOutSamples)));
             page.append(image(lineChart("Versions trained on", "step", "version", newest, sampled)));
+        }
+        JobTelemetry job = report.job();
+        if (job != null) {
+            page.append("\n<h2>Job</h2>\n<p>").append(job.screenings()).append(" screenings committed in ")
+                    .append(number(job.seconds())).append(" s (").append(number(job.screeningsPerSecond()))
+                    .append(" per second); ").append(job.forwardTokens()).append(" tokens through the model (")
+                    .append(number(job.forwardTokensPerSecond())).append(" per second); ").append(job.positives())
+                    .append(" positives.</p>\n");
+            page.append("<table><tr><th>version</th><th>hot-swap latency (s)</th><th>screenings</th>")
+                    .append("<th>screenings per second</th></tr>\n");
+            XYSeries swap = new XYSeries("hot-swap latency (s)");
+            XYSeries rate = new XYSeries("screenings per second");
+            for (JobTelemetry.Version v : job.versions()) {
+                double latency = v.swapSeconds() == null ? Double.NaN : v.swapSeconds();
+                page.append("<tr><td>").append(v.version()).append("</td><td>").append(number(latency))
+                        .append("</td><td>").append(v.screenings()).append("</td><td>")
+                        .append(number(v.screeningsPerSecond())).append("</td></tr>\n");
+                add(swap, v.version(), latency);
+                add(rate, v.version(), v.screeningsPerSecond());
+            }
+            page.append("</table>\n");
+            page.append(image(lineChart("Following the versions", "policy version", "seconds, per second", swap,
+                    rate)));
         }
         page.append("\n<p>The same numbers: <a href=\"report.json\">report.json</a>.</p>\n</body></html>\n");
         return page.toString();

@@ -14,12 +14,14 @@ public record TrainerCurriculum(List<Step> steps, double meanStaleness) {
     /**
      * @param step the step
      * @param trainLoss training loss (nats per token), NaN when not logged
-     * @param heldOutLoss held-out loss at a checkpoint, NaN otherwise
+     * @param heldOutLoss loss on held-out text at a checkpoint, NaN otherwise
+     * @param heldOutSampleLoss loss on held-out samples at a checkpoint, NaN otherwise
      * @param newestVersion the newest version the trainer had announced before the step, -1 before any
      * @param rows rows trained on
      * @param meanSampleVersion mean version of those rows' samples, NaN without rows
      */
-    public record Step(long step, double trainLoss, double heldOutLoss, long newestVersion, long rows,
+    public record Step(long step, double trainLoss, double heldOutLoss, double heldOutSampleLoss, long newestVersion,
+            long rows,
             double meanSampleVersion) {
     }
 }

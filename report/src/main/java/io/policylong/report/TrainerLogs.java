@@ -29,7 +29,7 @@ public final class TrainerLogs {
         Map<Long, double[]> losses = new TreeMap<>();
         for (JsonNode line : lines(trainerDirectory.resolve("train_log.jsonl"))) {
             losses.put(line.path("step").asLong(), new double[] {line.path("train_loss").asDouble(Double.NaN),
-                line.path("held_out_loss").asDouble(Double.NaN)});
+                line.path("held_out_loss").asDouble(Double.NaN), line.path("held_out_sample_loss").asDouble(Double.NaN)});
         }
         Map<Long, Map<Long, Long>> versions = new TreeMap<>();
         for (JsonNode line : lines(trainerDirectory.resolve("sample_versions.jsonl"))) {
@@ -72,8 +72,8 @@ public final class TrainerLogs {
                 stalenessSum += (double) (newest - e.getKey()) * e.getValue();
             }
             rowsAll += count;
-            double[] loss = losses.getOrDefault(step, new double[] {Double.NaN, Double.NaN});
-            result.add(new TrainerCurriculum.Step(step, loss[0], loss[1], newest, count,
+            double[] loss = losses.getOrDefault(step, new double[] {Double.NaN, Double.NaN, Double.NaN});
+            result.add(new TrainerCurriculum.Step(step, loss[0], loss[1], loss[2], newest, count,
                     count == 0 ? Double.NaN : versionSum / count));
         }
         return new TrainerCurriculum(result, rowsAll == 0 ? Double.NaN : stalenessSum / rowsAll);

@@ -1,6 +1,7 @@
 package io.policylong.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,6 +11,7 @@ import io.policylong.records.AnchorGain;
 import io.policylong.records.SampleLayout;
 import io.policylong.records.SampleSegment;
 import io.policylong.records.TrainingSample;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,7 +92,7 @@ class CurriculumReportTest {
     @Test
     void theTrainersStalenessComesFromItsAnnouncementsAndTheVersionsItTrainedOn(@TempDir Path dir) throws Exception {
         Files.write(dir.resolve("train_log.jsonl"), List.of("{\"step\":1,\"train_loss\":2.0}",
-                "{\"step\":2,\"train_loss\":1.8,\"held_out_loss\":1.9}", "{\"step\":3,\"train_loss\":1.7}",
+                "{\"step\":2,\"train_loss\":1.8,\"held_out_loss\":1.9,\"held_out_sample_loss\":2.2}", "{\"step\":3,\"train_loss\":1.7}",
                 "{\"step\":4,\"train_loss\":1.6}"));
         Files.write(dir.resolve("sample_versions.jsonl"), List.of("{\"step\":1,\"versions\":{\"0\":1}}",
                 "{\"step\":2,\"versions\":{\"0\":1}}", "{\"step\":3,\"versions\":{\"0\":1,\"1\":1}}",
@@ -105,13 +107,37 @@ class CurriculumReportTest {
                 .toList(), "version 1 (announced at step 2) is the newest from step 3 on");
         assertEquals(0.5, trainer.steps().get(2).meanSampleVersion(), EPS);
         assertEquals(1.9, trainer.steps().get(1).heldOutLoss(), EPS);
+        assertEquals(2.2, trainer.steps().get(1).heldOutSampleLoss(), EPS);
+        assertTrue(Double.isNaN(trainer.steps().get(2).heldOutSampleLoss()), "evaluated at checkpoints only");
         // Staleness: step 3 trained one row of version 0 while version 1 was out: 1 over 6 rows.
         assertEquals(1.0 / 6, trainer.meanStaleness(), EPS);
     }
 
     @Test
+    void theJobsMetricsGoThroughTheirFileIntoTheJsonAndThePage(@TempDir Path dir) throws Exception {
+        JobTelemetry job = new JobTelemetry(100, 80, 40_000, 120_000, 30, List.of(
+                new JobTelemetry.Version(0, null, 40, 50), new JobTelemetry.Version(1, 12.5, 40, 20)));
+        Path file = dir.resolve("job-metrics.json");
+        job.write(file);
+        JobTelemetry read = JobTelemetry.read(file);
+        assertEquals(job, read);
+        assertEquals(2.0, read.versions().get(1).screeningsPerSecond(), EPS);
+        assertEquals(1200, read.forwardTokensPerSecond(), EPS);
+        ReportWriter.write(new CurriculumReport(CurriculumStats.of(run()), null, read), dir.resolve("report"));
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("report/report.json").toFile());
+        assertEquals(12.5, json.path("job").path("versions").get(1).path("swap_seconds").asDouble(), EPS);
+        assertTrue(json.path("job").path("versions").get(0).path("swap_seconds").isNull());
+        String html = Files.readString(dir.resolve("report/index.html"));
+        assertTrue(html.contains("<tr><td>1</td><td>12.500</td><td>40</td><td>2.000</td></tr>"), html);
+        assertTrue(html.contains("80 screenings committed in 100.000 s (0.800 per second)"), html);
+        Files.writeString(file, "{\"seconds\": \"soon\"}");
+        IOException e = assertThrows(IOException.class, () -> JobTelemetry.read(file));
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
     void theJsonAndThePageCarryTheSameNumbers(@TempDir Path dir) throws Exception {
-        CurriculumReport report = new CurriculumReport(CurriculumStats.of(run()), null);
+        CurriculumReport report = new CurriculumReport(CurriculumStats.of(run()), null, null);
         ReportWriter.write(report, dir);
         JsonNode json = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
         assertEquals(2, json.path("versions").size());

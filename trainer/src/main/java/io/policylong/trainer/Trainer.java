@@ -135,17 +135,21 @@ public final class Trainer {
                 double elapsed = (System.nanoTime() - runStart) / 1e9;
                 double tokensPerSecond = intervalTokens / seconds;
                 double heldOutLoss = save ? heldOutLoss() : Double.NaN;
+                double heldOutSampleLoss = save ? heldOutSampleLoss() : Double.NaN;
                 double meanLoss = intervalLoss / intervalSteps;
                 long remaining = total - step;
                 double eta = remaining * seconds / intervalAllSteps;
-                console.printf(Locale.ROOT, "step %d/%d  loss %.4f%s  lr %.2e  |g| %.3f  %.0f tok/s  %.2f model GFLOP/s"
-                        + "  elapsed %s  eta %s%n", step, total, meanLoss,
+                console.printf(Locale.ROOT, "step %d/%d  loss %.4f%s%s  lr %.2e  |g| %.3f  %.0f tok/s  %.2f model "
+                        + "GFLOP/s  elapsed %s  eta %s%n", step, total, meanLoss,
                         Double.isNaN(heldOutLoss) ? "" : String.format(Locale.ROOT, "  held-out %.4f (ppl %.2f)",
                                 heldOutLoss, Math.exp(heldOutLoss)),
+                        Double.isNaN(heldOutSampleLoss) ? "" : String.format(Locale.ROOT, "  held-out samples %.4f",
+                                heldOutSampleLoss),
                         rate, intervalNorm / intervalSteps, tokensPerSecond, intervalFlops / seconds / 1e9,
                         duration(elapsed), duration(eta));
                 console.flush();
-                log.append(new TrainingLog.Entry(step, tokens, meanLoss, heldOutLoss, rate, intervalNorm / intervalSteps,
+                log.append(new TrainingLog.Entry(step, tokens, meanLoss, heldOutLoss, heldOutSampleLoss, rate,
+                        intervalNorm / intervalSteps,
                         tokensPerSecond, intervalFlops / seconds / 1e9, elapsed));
                 if (save) {
                     last = saveCheckpoint(step, tokens, meanLoss, heldOutLoss, rate);
@@ -197,13 +201,29 @@ public final class Trainer {
             return Double.NaN;
         }
         BatchPacker evaluation = new BatchPacker(heldOut, settings.contextLength(), 0, 0);
+        List<PackedBatch> batches = new java.util.ArrayList<>();
+        for (int done = 0; done < settings.evalRows(); done += settings.batchRows()) {
+            batches.add(evaluation.next(Math.min(settings.batchRows(), settings.evalRows() - done)));
+        }
+        return meanLoss(batches);
+    }
+
+    /** Mean loss over the source's held-out samples (every target weighted 1), without gradients; NaN without any. */
+    public double heldOutSampleLoss() {
+        List<PackedBatch> batches = packer.heldOutBatches(settings.batchRows());
+        if (batches.isEmpty()) {
+            return Double.NaN;
+        }
+        return meanLoss(batches);
+    }
+
+    private double meanLoss(List<PackedBatch> batches) {
         double weighted = 0;
         long targets = 0;
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
-            for (int done = 0; done < settings.evalRows(); done += settings.batchRows()) {
-                PackedBatch batch = evaluation.next(Math.min(settings.batchRows(), settings.evalRows() - done));
+            for (PackedBatch batch : batches) {
                 try (NDManager manager = model.newStepManager()) {
                     int count = batch.targetCount();
                     weighted += model.loss(manager, batch).toType(DataType.FLOAT64, false).getDouble() * count;

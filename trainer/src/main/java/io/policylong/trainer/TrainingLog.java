@@ -20,12 +20,16 @@ import java.util.TreeMap;
  */
 public final class TrainingLog implements Closeable {
     private static final String HEADER = "step,tokens,train_loss,held_out_loss,learning_rate,grad_norm,tokens_per_second,"
-            + "model_gflops_per_second,elapsed_seconds";
+            + "model_gflops_per_second,elapsed_seconds,held_out_sample_loss";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One logged step. Held-out loss is NaN between checkpoints. */
-    public record Entry(long step, long tokens, double trainLoss, double heldOutLoss, double learningRate,
-            double gradNorm, double tokensPerSecond, double modelGflopsPerSecond, double elapsedSeconds) {
+    /**
+     * One logged step. The held-out losses (on held-out text, and on held-out samples when training on samples) are
+     * NaN between checkpoints and when there is nothing held out.
+     */
+    public record Entry(long step, long tokens, double trainLoss, double heldOutLoss, double heldOutSampleLoss,
+            double learningRate, double gradNorm, double tokensPerSecond, double modelGflopsPerSecond,
+            double elapsedSeconds) {
     }
 
     private final BufferedWriter csv;
@@ -50,9 +54,9 @@ public final class TrainingLog implements Closeable {
 
     /** Appends an entry to both files and flushes them. */
     public void append(Entry e) throws IOException {
-        csv.write(String.format(Locale.ROOT, "%d,%d,%.5f,%s,%.6g,%.4f,%.1f,%.3f,%.1f", e.step(), e.tokens(),
-                e.trainLoss(), Double.isNaN(e.heldOutLoss()) ? "" : String.format(Locale.ROOT, "%.5f", e.heldOutLoss()),
-                e.learningRate(), e.gradNorm(), e.tokensPerSecond(), e.modelGflopsPerSecond(), e.elapsedSeconds()));
+        csv.write(String.format(Locale.ROOT, "%d,%d,%.5f,%s,%.6g,%.4f,%.1f,%.3f,%.1f,%s", e.step(), e.tokens(),
+                e.trainLoss(), optional(e.heldOutLoss()), e.learningRate(), e.gradNorm(), e.tokensPerSecond(),
+                e.modelGflopsPerSecond(), e.elapsedSeconds(), optional(e.heldOutSampleLoss())));
         csv.newLine();
         ObjectNode node = JSON.createObjectNode();
         node.put("step", e.step());
@@ -60,6 +64,9 @@ public final class TrainingLog implements Closeable {
         node.put("train_loss", e.trainLoss());
         if (!Double.isNaN(e.heldOutLoss())) {
             node.put("held_out_loss", e.heldOutLoss());
+        }
+        if (!Double.isNaN(e.heldOutSampleLoss())) {
+            node.put("held_out_sample_loss", e.heldOutSampleLoss());
         }
         node.put("learning_rate", e.learningRate());
         node.put("grad_norm", e.gradNorm());
@@ -70,6 +77,10 @@ public final class TrainingLog implements Closeable {
         jsonl.newLine();
         csv.flush();
         jsonl.flush();
+    }
+
+    private static String optional(double value) {
+        return Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%.5f", value);
     }
 
     /**

@@ -28,6 +28,8 @@ public final class PipelineProgress {
     private static final AtomicLong LAST_CHANGE = new AtomicLong(System.nanoTime());
     private static final Map<Long, Instant> ANNOUNCED = new ConcurrentHashMap<>();
     private static final Map<Long, Instant> FIRST_COMMIT = new ConcurrentHashMap<>();
+    private static final Map<Long, Instant> LAST_COMMIT_OF = new ConcurrentHashMap<>();
+    private static final Map<Long, AtomicLong> COMMITTED_OF = new ConcurrentHashMap<>();
     private static final AtomicLong DOCUMENT_TOKENS = new AtomicLong();
     private static final AtomicLong FORWARD_TOKENS = new AtomicLong();
     private static final AtomicLong POSITIVES = new AtomicLong();
@@ -63,7 +65,10 @@ public final class PipelineProgress {
             return;
         }
         STORED.merge(documentId, version, Math::max);
-        FIRST_COMMIT.putIfAbsent(version, Instant.now());
+        Instant now = Instant.now();
+        FIRST_COMMIT.putIfAbsent(version, now);
+        LAST_COMMIT_OF.put(version, now);
+        COMMITTED_OF.computeIfAbsent(version, v -> new AtomicLong()).incrementAndGet();
         COMMITTED.incrementAndGet();
         LAST_COMMIT.set(System.nanoTime());
         touch();
@@ -179,6 +184,32 @@ public final class PipelineProgress {
     }
 
     /**
+     * One policy version's screenings in this JVM.
+     *
+     * @param version the version
+     * @param announced when its announcement says it was published, or null when unknown
+     * @param firstCommit when its first screening was committed
+     * @param lastCommit when its last screening so far was committed
+     * @param screenings screenings under it committed (a replayed one counts again)
+     */
+    public record VersionProgress(long version, Instant announced, Instant firstCommit, Instant lastCommit,
+            long screenings) {
+        /** Announcement to first committed screening (the hot-swap latency), or null when unknown. */
+        public Duration swapLatency() {
+            return announced == null ? null : Duration.between(announced, firstCommit);
+        }
+    }
+
+    /** Every version with a committed screening, ascending. */
+    public static java.util.List<VersionProgress> versions() {
+        java.util.List<VersionProgress> result = new java.util.ArrayList<>();
+        new TreeMap<>(FIRST_COMMIT).forEach((version, first) -> result.add(new VersionProgress(version,
+                ANNOUNCED.get(version), first, LAST_COMMIT_OF.getOrDefault(version, first),
+                COMMITTED_OF.getOrDefault(version, new AtomicLong()).get())));
+        return result;
+    }
+
+    /**
      * What the job did between the first stored document and the last committed screening.
      *
      * @param seconds that time span
@@ -212,6 +243,8 @@ public final class PipelineProgress {
         FIRST_STORED.set(0);
         LAST_COMMIT.set(0);
         FIRST_COMMIT.clear();
+        LAST_COMMIT_OF.clear();
+        COMMITTED_OF.clear();
         PARKED.set(0);
         CHECKPOINTS.set(0);
         touch();

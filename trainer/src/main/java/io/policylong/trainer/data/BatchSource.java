@@ -2,6 +2,7 @@ package io.policylong.trainer.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,6 +39,14 @@ public interface BatchSource {
      */
     default Map<Long, Long> takeVersions() {
         return Map.of();
+    }
+
+    /**
+     * Held-out rows of this source's own kind (samples set aside, say) as batches of up to {@code rows} rows, for the
+     * trainer's evaluation; empty when the source holds none out.
+     */
+    default List<PackedBatch> heldOutBatches(int rows) {
+        return List.of();
     }
 
     /** Thrown by {@link #next} when the source has nothing more to give. */

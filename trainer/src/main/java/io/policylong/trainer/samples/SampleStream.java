@@ -12,7 +12,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -25,6 +27,10 @@ import java.util.function.Consumer;
  * committed yet the stream waits, saying so now and then, up to {@code waitLimit}. Lines that are not samples, or
  * whose tokens fall outside the vocabulary, are reported with their file and line and skipped. The position saved
  * with a checkpoint counts only the samples trained on, so a continued run goes on with the next one.
+ *
+ * <p>With {@link #holdingOut}, the first samples of distinct documents are set aside for evaluation instead, and no
+ * sample of those documents (under any version) is ever trained on, so that their loss measures what the trainer
+ * learned rather than what it saw.
  */
 public final class SampleStream implements BatchSource, AutoCloseable {
     /** Lines read ahead from the committed files at a time. */
@@ -56,6 +62,11 @@ public final class SampleStream implements BatchSource, AutoCloseable {
     private long newestVersion = Long.MIN_VALUE;
     private int reuseNext;
     private java.util.function.LongSupplier minimumVersion = () -> Long.MIN_VALUE;
+    private int heldOutWanted;
+    private final List<String> heldOutLines = new ArrayList<>();
+    private final List<SampleRow> heldOutRows = new ArrayList<>();
+    private final Set<String> heldOutDocuments = new HashSet<>();
+    private long heldOutSkipped;
 
     /**
      * @param start the position to go on from (what the checkpoint being continued recorded)
@@ -105,6 +116,55 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         return this;
     }
 
+    /**
+     * Sets the first {@code samples} samples of distinct documents aside for evaluation ({@link #heldOutBatches})
+     * and never trains on a sample of their documents. A continued run takes the same samples back from the
+     * {@code resumeState} its checkpoint recorded (null for a fresh start).
+     */
+    public SampleStream holdingOut(int samples, JsonNode resumeState) {
+        if (samples < 0) {
+            throw new IllegalArgumentException("held-out samples must be 0 or more, not " + samples);
+        }
+        this.heldOutWanted = samples;
+        if (resumeState != null) {
+            for (JsonNode text : resumeState.path("held_out_samples")) {
+                SampleLog.Line line = new SampleLog.Line(null, 0, text.asText(), "a held-out sample of the checkpoint");
+                TrainingSample sample = parse(line);
+                SampleRow row = sample == null ? null : row(sample, line);
+                if (row != null) {
+                    setAside(sample, row, line.text());
+                }
+            }
+        }
+        return this;
+    }
+
+    private void setAside(TrainingSample sample, SampleRow row, String text) {
+        heldOutLines.add(text);
+        heldOutRows.add(row);
+        heldOutDocuments.add(sample.documentId());
+    }
+
+    /** The held-out samples as batches of up to {@code rows} rows, their loss unweighted; empty without any. */
+    @Override
+    public List<PackedBatch> heldOutBatches(int rows) {
+        List<PackedBatch> batches = new ArrayList<>();
+        for (int i = 0; i < heldOutRows.size(); i += rows) {
+            batches.add(SampleBatches.of(heldOutRows.subList(i, Math.min(heldOutRows.size(), i + rows)), 1));
+        }
+        return batches;
+    }
+
+    /** Samples set aside for evaluation so far. */
+    public int heldOutSamples() {
+        return heldOutRows.size();
+    }
+
+    /** Samples skipped because their document's first sample is held out. */
+    public long heldOutSkipped() {
+        return heldOutSkipped;
+    }
+
     @Override
     public PackedBatch next(int count) throws IOException, InterruptedException {
         List<SampleRow> batch = new ArrayList<>(count);
@@ -130,7 +190,16 @@ public final class SampleStream implements BatchSource, AutoCloseable {
             while (!ahead.isEmpty()) {
                 SampleLog.Line line = ahead.poll();
                 consumed = consumed.with(line.part(), line.position());
-                SampleRow row = row(line);
+                TrainingSample sample = parse(line);
+                SampleRow row = sample == null ? null : row(sample, line);
+                if (row != null && heldOutDocuments.contains(sample.documentId())) {
+                    heldOutSkipped++;
+                    continue;
+                }
+                if (row != null && heldOutRows.size() < heldOutWanted) {
+                    setAside(sample, row, line.text());
+                    continue;
+                }
                 if (row != null && row.policyVersion() < minimumVersion.getAsLong()) {
                     staleSkipped++;
                     continue;
@@ -170,9 +239,18 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         }
     }
 
-    private SampleRow row(SampleLog.Line line) {
+    private TrainingSample parse(SampleLog.Line line) {
         try {
-            SampleRow row = rows.row(TrainingSample.fromJson(line.text()));
+            return TrainingSample.fromJson(line.text());
+        } catch (InvalidRecordException e) {
+            console.accept("samples: skipped " + line.origin() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private SampleRow row(TrainingSample sample, SampleLog.Line line) {
+        try {
+            SampleRow row = rows.row(sample);
             for (long id : row.tokens()) {
                 if (id < 0 || id >= vocabSize) {
                     throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocabSize
@@ -183,7 +261,7 @@ public final class SampleStream implements BatchSource, AutoCloseable {
                 throw new IllegalArgumentException("fewer than 2 tokens");
             }
             return row;
-        } catch (InvalidRecordException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             console.accept("samples: skipped " + line.origin() + ": " + e.getMessage());
             return null;
         }
@@ -239,7 +317,7 @@ public final class SampleStream implements BatchSource, AutoCloseable {
 
     /**
      * {@code {"samples_position": {...}, "fresh_samples": n, "cut_samples": n, "stale_samples_skipped": n,
-     * "reused_samples": n}}.
+     * "reused_samples": n, "held_out_samples": ["<sample JSON>", ...], "held_out_skipped": n}}.
      */
     @Override
     public JsonNode resumeState() {
@@ -249,6 +327,9 @@ public final class SampleStream implements BatchSource, AutoCloseable {
         node.put("cut_samples", cutRows);
         node.put("stale_samples_skipped", staleSkipped);
         node.put("reused_samples", reusedRows);
+        var heldOut = node.putArray("held_out_samples");
+        heldOutLines.forEach(heldOut::add);
+        node.put("held_out_skipped", heldOutSkipped);
         return node;
     }
 

@@ -58,4 +58,45 @@ class SampleStreamTest {
         assertThrows(BatchSource.SourceExhaustedException.class, () -> stream.next(1));
         assertEquals(0, stream.reusedRows());
     }
+
+    @Test
+    void heldOutSamplesAndEverySampleOfTheirDocumentsStayOutOfTrainingAlsoAfterARestart(@TempDir Path dir)
+            throws Exception {
+        Files.write(dir.resolve("samples-a-0.jsonl"), List.of(sample("a", 0), sample("a", 0), sample("b", 0),
+                sample("c", 0), sample("a", 1), sample("d", 1), sample("b", 1), sample("e", 1)));
+        SampleStream stream = stream(dir).holdingOut(2, null);
+        List<String> trained = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            trained.add(text(stream.next(1)));
+        }
+        assertEquals(List.of("text of c", "text of d"), trained, "a and b are held out, under every version");
+        assertEquals(2, stream.heldOutSamples());
+        assertEquals(2, stream.heldOutSkipped(), "a's second version-0 sample and its version-1 sample");
+        List<PackedBatch> heldOut = stream.heldOutBatches(1);
+        assertEquals(List.of("text of a", "text of b"), List.of(text(heldOut.get(0)), text(heldOut.get(1))));
+        for (PackedBatch batch : heldOut) {
+            for (int i = 0; i < batch.length() - 1; i++) {
+                assertEquals(1f, batch.weights()[i], "held-out loss weighs every target alike");
+            }
+        }
+
+        var state = stream.resumeState();
+        SampleStream continued = new SampleStream(new CommittedSampleFiles(dir, SampleStream.positionOf(state)),
+                SampleStream.positionOf(state), new SampleRows(SampleRowsTest::bytes, 100), 256, 1, 0, 16, 1,
+                Duration.ofMillis(20), Duration.ofSeconds(1), line -> { }).holdingOut(2, state);
+        assertEquals(2, continued.heldOutSamples(), "the same samples are held out after the restart");
+        assertEquals("text of e", text(continued.next(1)), "b's version-1 sample is still left out");
+        assertEquals("text of a", text(continued.heldOutBatches(2).get(0)));
+    }
+
+    /** The text of a one-row batch of {@link SampleRowsTest#bytes} tokens. */
+    private static String text(PackedBatch batch) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < batch.length(); i++) {
+            if (batch.segments()[i] == 0) {
+                text.append((char) batch.tokens()[i]);
+            }
+        }
+        return text.toString();
+    }
 }
