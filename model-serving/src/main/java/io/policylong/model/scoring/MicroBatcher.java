@@ -106,6 +106,37 @@ public final class MicroBatcher implements AutoCloseable {
         return future;
     }
 
+    /**
+     * Queues a request if the queue has room, without waiting: a server answers "overloaded" instead of holding a
+     * connection. A request that fails validation completes exceptionally at once.
+     *
+     * @return the result's future, or null when the queue is full
+     * @throws RejectedExecutionException if the batcher is closed
+     */
+    public CompletableFuture<ScoreResult> submitIfRoom(ScoreRequest request) {
+        CompletableFuture<ScoreResult> future = new CompletableFuture<>();
+        if (validator != null) {
+            try {
+                validator.accept(request);
+            } catch (IllegalArgumentException e) {
+                future.completeExceptionally(e);
+                return future;
+            }
+        }
+        rejectFromWorker("submitIfRoom");
+        if (!room.tryAcquire()) {
+            return null;
+        }
+        synchronized (lifecycle) {
+            if (closed) {
+                room.release();
+                throw new RejectedExecutionException("the micro-batcher is closed");
+            }
+            queue.add(new Pending(request, future, System.nanoTime()));
+        }
+        return future;
+    }
+
     /** Number of batches scored so far. */
     public long batchCount() {
         return batches.get();

@@ -133,6 +133,30 @@ class MicroBatcherTest {
     }
 
     @Test
+    void submitIfRoomNeverWaitsAndSaysWhenTheQueueIsFull() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch scoring = new CountDownLatch(1);
+        BatchScorer blocking = requests -> {
+            scoring.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new RecordingScorer().score(requests);
+        };
+        try (MicroBatcher batcher = new MicroBatcher(blocking, null, 1, Duration.ZERO, 2, "no-wait")) {
+            CompletableFuture<ScoreResult> first = batcher.submitIfRoom(ScoreRequest.allPositions(new long[] {1}));
+            assertTrue(scoring.await(10, TimeUnit.SECONDS), "the worker is scoring the first request");
+            assertTrue(batcher.submitIfRoom(ScoreRequest.allPositions(new long[] {2})) != null);
+            assertTrue(batcher.submitIfRoom(ScoreRequest.allPositions(new long[] {3})) != null);
+            assertEquals(null, batcher.submitIfRoom(ScoreRequest.allPositions(new long[] {4})), "the queue is full");
+            release.countDown();
+            assertEquals(0, first.get(10, TimeUnit.SECONDS).size());
+        }
+    }
+
+    @Test
     void aFailingRequestFailsAlone() throws Exception {
         BatchScorer poisonable = requests -> {
             for (ScoreRequest r : requests) {
