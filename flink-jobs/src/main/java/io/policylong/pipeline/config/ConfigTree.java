@@ -65,6 +65,28 @@ final class ConfigTree {
         return v.asText();
     }
 
+    /** A list of values (a YAML sequence, or one value), empty when absent. */
+    java.util.List<String> texts(String key) {
+        JsonNode v = value(key);
+        if (v == null) {
+            return java.util.List.of();
+        }
+        if (v.isValueNode()) {
+            return java.util.List.of(v.asText());
+        }
+        if (!v.isArray()) {
+            throw error(key, "must be a list of values");
+        }
+        java.util.List<String> values = new java.util.ArrayList<>();
+        for (JsonNode item : v) {
+            if (!item.isValueNode() || item.isNull()) {
+                throw error(key, "must be a list of values, not " + item);
+            }
+            values.add(item.asText());
+        }
+        return java.util.List.copyOf(values);
+    }
+
     String requiredText(String key) {
         String v = text(key, null);
         if (v == null || v.isBlank()) {

@@ -60,11 +60,16 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         private static final long serialVersionUID = 1L;
     }
 
-    /** The in-process scorer and the async operators in front of it. */
+    /** The scorer (in-process, or the scoring servers of {@code remote}) and the async operators in front of it. */
     public record Scoring(String device, long maxBatchTokens, Duration maxDelay, int queueCapacity,
             double attentionBlockMib, double mlpBlockMib, double entropyBlockMib, Duration timeout, int attempts,
-            Duration retryDelay, int capacity, int rescreenFailed) implements Serializable {
+            Duration retryDelay, int capacity, int rescreenFailed, Remote remote) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** Whether the model runs in scoring servers ({@code backend: remote}) rather than in each TaskManager. */
+        public boolean isRemote() {
+            return remote != null;
+        }
 
         /** The runtime's chunk settings. */
         public ChunkSettings chunks() {
@@ -85,6 +90,24 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         /** The runtime's batching settings. */
         public BatchingSettings batching() {
             return new BatchingSettings(maxBatchTokens, maxDelay, queueCapacity);
+        }
+    }
+
+    /**
+     * The scoring servers of {@code scoring.backend: remote} ({@code bin/policylong serve}).
+     *
+     * @param endpoints base URLs ({@code http://host:port}); requests are spread over them, a failing one is taken
+     *     out for {@code retryDelay} and tried again after
+     * @param modelName the model name the servers serve
+     * @param requestTimeout how long one request may take before it is tried again (on another server)
+     * @param tokenFile a file holding the servers' bearer token, or null
+     */
+    public record Remote(java.util.List<String> endpoints, String modelName, Duration requestTimeout, String tokenFile)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        public Remote {
+            endpoints = java.util.List.copyOf(endpoints);
         }
     }
 
@@ -267,13 +290,36 @@ public record PipelineConfig(Input input, Policy policy, Retrieval retrieval, Sc
         }
         ConfigTree so = top.section("scoring").only("device", "max-batch-tokens", "max-delay", "queue",
                 "attention-block-mib", "mlp-block-mib", "entropy-block-mib", "timeout", "attempts", "retry-delay",
-                "capacity", "rescreen-failed");
+                "capacity", "rescreen-failed", "backend", "endpoints", "model-name", "request-timeout", "token-file");
+        String backend = so.text("backend", "in-process");
+        Remote remote = null;
+        if (backend.equals("remote")) {
+            java.util.List<String> endpoints = so.texts("endpoints");
+            if (endpoints.isEmpty()) {
+                throw so.error("endpoints", "backend remote needs the scoring servers' URLs (http://host:port)");
+            }
+            for (String e : endpoints) {
+                if (!e.matches("https?://[^/\\s]+/?")) {
+                    throw so.error("endpoints", "'" + e + "' is not a server's base URL (http://host:port)");
+                }
+            }
+            remote = new Remote(endpoints, so.text("model-name", "policylong"),
+                    so.positiveDuration("request-timeout", Duration.ofSeconds(60)), so.text("token-file", null));
+        } else if (!backend.equals("in-process")) {
+            throw so.error("backend", "must be in-process or remote, not " + backend);
+        } else {
+            for (String key : new String[] {"endpoints", "model-name", "request-timeout", "token-file"}) {
+                if (so.has(key)) {
+                    throw so.error(key, "is for backend: remote");
+                }
+            }
+        }
         Scoring scoring = new Scoring(so.text("device", "auto"), so.positiveInt("max-batch-tokens", 8192),
                 so.duration("max-delay", Duration.ofMillis(20)), so.positiveInt("queue", 256),
                 so.number("attention-block-mib", 8), so.number("mlp-block-mib", 32), so.number("entropy-block-mib", 32),
                 so.positiveDuration("timeout", Duration.ofMinutes(5)), so.positiveInt("attempts", 3),
                 so.duration("retry-delay", Duration.ofSeconds(1)), so.positiveInt("capacity", 16),
-                so.nonNegativeInt("rescreen-failed", 2));
+                so.nonNegativeInt("rescreen-failed", 2), remote);
         ConfigTree ou = top.section("output").only("samples", "dead-letters");
         if (kafka != null && (ou.has("samples") || ou.has("dead-letters"))) {
             throw ou.error(ou.has("samples") ? "samples" : "dead-letters",

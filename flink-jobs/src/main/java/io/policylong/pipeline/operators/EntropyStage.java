@@ -1,14 +1,13 @@
 package io.policylong.pipeline.operators;
 
-import io.policylong.model.scoring.CheckpointRegistry;
-import io.policylong.model.scoring.MicroBatcher;
 import io.policylong.model.scoring.ScoreRequest;
 import io.policylong.model.scoring.ScoreResult;
 import io.policylong.model.tokenizer.TokenizedText;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.scoring.LeasedScoring;
-import io.policylong.pipeline.scoring.ScoringService;
-import io.policylong.pipeline.tasks.PolicyRef;
+import io.policylong.pipeline.scoring.PolicyScorer;
+import io.policylong.pipeline.scoring.RemoteScoring;
+import io.policylong.pipeline.scoring.ScoringBackend;
 import io.policylong.pipeline.screening.DocumentPieces;
 import io.policylong.pipeline.screening.ScoringWindows;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
@@ -23,12 +22,13 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 /**
- * Scores the entropy of every token of a document under the task's policy version, through the shared
- * in-process scorer: the document is tokenized with that version's tokenizer (no special tokens), cut into
+ * Scores the entropy of every token of a document under the task's policy version, through the TaskManager's
+ * scoring backend (the model in this JVM, or scoring servers): the document is tokenized with that version's tokenizer (no special tokens), cut into
  * scoring windows with enough left context, and every window is submitted to the version's micro-batcher.
  * Failures never fail the job: they complete the task with a reason (retried by the operator's retry
  * strategy when transient, and sent to the dead letters otherwise).
@@ -37,7 +37,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     private static final long serialVersionUID = 1L;
 
     private final PipelineConfig config;
-    private transient ScoringService service;
+    private transient ScoringBackend service;
     private transient LeasedScoring scoring;
     private transient Counter scoredTokens;
     private transient Counter forwardTokens;
@@ -49,12 +49,19 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
 
     @Override
     public void open(OpenContext context) {
-        service = ScoringService.acquire(config, GrantedGpus.of(getRuntimeContext()));
+        service = ScoringBackend.acquire(config, GrantedGpus.of(getRuntimeContext()));
         scoring = new LeasedScoring(service, config.scoring().attemptDeadline());
         scoredTokens = getRuntimeContext().getMetricGroup().counter("entropyTokensScored");
         // Tokens through the model for the entropy windows, left context included (document tokens are fewer).
         forwardTokens = getRuntimeContext().getMetricGroup().counter("entropyForwardTokens");
         piecesCut = getRuntimeContext().getMetricGroup().counter("documentPieces");
+        if (service instanceof RemoteScoring remote) {
+            // The scoring servers as this TaskManager sees them (one client per JVM, so each subtask shows the same).
+            var group = getRuntimeContext().getMetricGroup().addGroup("scoringServers");
+            group.gauge("down", (Gauge<Integer>) () -> remote.client().serversDown());
+            group.gauge("retries", (Gauge<Long>) () -> remote.client().retries());
+            group.gauge("requests", (Gauge<Long>) () -> remote.client().requests());
+        }
     }
 
     @Override
@@ -67,7 +74,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     @Override
     public void asyncInvoke(ScreeningTask task, ResultFuture<ScoredDocument> result) {
         PipelineProgress.screeningStarted(task.storedId(), task.policy().version());
-        scoring.run(task, task.policy(), (lease, submitted) -> score(task, lease, submitted),
+        scoring.run(task, task.policy(), (scorer, submitted) -> score(task, scorer, submitted),
                 reason -> ScoredDocument.failedTransiently(task, reason),
                 reason -> ScoredDocument.failedTransiently(task, "entropy scoring failed: " + reason), result);
     }
@@ -77,9 +84,9 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
      * screening (its own id, derived from the document's, tokenized on its own).
      */
     private CompletableFuture<List<ScoredDocument>> score(ScreeningTask task,
-            CheckpointRegistry<PolicyRef>.Lease lease, List<CompletableFuture<?>> submitted)
+            PolicyScorer scorer, List<CompletableFuture<?>> submitted)
             throws InterruptedException {
-        CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
+        CheckpointTokenizer tokenizer = scorer.tokenizer();
         TokenizedText whole = tokenizer.encode(task.document().text(), false);
         int limit = config.input().maxDocumentTokens();
         if (whole.ids().length > limit) {
@@ -89,7 +96,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
         }
         int pieceTokens = config.assembly().pieceTokens();
         if (whole.ids().length <= pieceTokens) {
-            return scoreOne(task, whole, lease, submitted).thenApply(List::of);
+            return scoreOne(task, whole, scorer, submitted).thenApply(List::of);
         }
         String text = task.document().text();
         List<CompletableFuture<ScoredDocument>> pieces = new ArrayList<>();
@@ -100,7 +107,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
             meta.put("parent", d.id());
             ScreeningTask piece = task.piece(new Document(d.id() + "#piece-" + n++, text.substring(range[0],
                     range[1]), d.source(), meta));
-            pieces.add(scoreOne(piece, tokenizer.encode(piece.document().text(), false), lease, submitted));
+            pieces.add(scoreOne(piece, tokenizer.encode(piece.document().text(), false), scorer, submitted));
         }
         piecesCut.inc(pieces.size());
         return CompletableFuture.allOf(pieces.toArray(new CompletableFuture[0]))
@@ -108,7 +115,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
     }
 
     private CompletableFuture<ScoredDocument> scoreOne(ScreeningTask task, TokenizedText tokenized,
-            CheckpointRegistry<PolicyRef>.Lease lease, List<CompletableFuture<?>> submitted)
+            PolicyScorer scorer, List<CompletableFuture<?>> submitted)
             throws InterruptedException {
         long[] ids = tokenized.ids();
         if (ids.length < 2) {
@@ -117,7 +124,6 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
         float[] entropy = new float[ids.length];
         int[] windowStarts = new int[ids.length];
         entropy[0] = Float.NaN;
-        MicroBatcher batcher = lease.checkpoint().batcher(config.scoring().batching());
         List<ScoringWindows.Window> windows = ScoringWindows.plan(ids.length, config.screening().windowTokens(),
                 config.screening().leftContext());
         List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
@@ -127,7 +133,7 @@ public final class EntropyStage extends RichAsyncFunction<ScreeningTask, ScoredD
                 // Entropy before document token t is the distribution after window position t - start - 1.
                 positions[i] = w.firstScored() - w.start() - 1 + i;
             }
-            CompletableFuture<ScoreResult> window = batcher.submit(new ScoreRequest(Arrays.copyOfRange(ids, w.start(),
+            CompletableFuture<ScoreResult> window = scorer.submit(new ScoreRequest(Arrays.copyOfRange(ids, w.start(),
                     w.end()), positions));
             submitted.add(window);
             futures.add(window);

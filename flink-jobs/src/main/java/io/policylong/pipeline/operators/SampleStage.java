@@ -3,11 +3,10 @@ package io.policylong.pipeline.operators;
 import io.policylong.records.DeadLetter;
 import io.policylong.records.SampleSegment;
 import io.policylong.records.TrainingSample;
-import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.pipeline.config.PipelineConfig;
-import io.policylong.pipeline.scoring.ScoringService;
-import io.policylong.pipeline.tasks.PolicyRef;
+import io.policylong.pipeline.scoring.PolicyScorer;
+import io.policylong.pipeline.scoring.ScoringBackend;
 import io.policylong.pipeline.screening.ContextClassifier;
 import io.policylong.pipeline.screening.SampleAssembler;
 import io.policylong.pipeline.screening.VerifiedContext;
@@ -57,7 +56,7 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
 
     private final PipelineConfig config;
     private transient ContextClassifier classifier;
-    private transient ScoringService service;
+    private transient ScoringBackend service;
     private transient Counter positives;
     private transient Counter hardNegatives;
     private transient Counter written;
@@ -77,7 +76,7 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
     public void open(OpenContext context) {
         classifier = new ContextClassifier(config.screening().epsilon(), config.screening().epsilonNeg());
         if (config.assembly().inputIds()) {
-            service = ScoringService.acquire(config, GrantedGpus.of(getRuntimeContext()));
+            service = ScoringBackend.acquire(config, GrantedGpus.of(getRuntimeContext()));
         }
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         positives = metrics.counter("positives");
@@ -178,15 +177,15 @@ public final class SampleStage extends BroadcastProcessFunction<VerifiedDocument
         committed.committed(checkpointId);
     }
 
-    private CheckpointRegistry<PolicyRef>.Lease lease(RetrievedDocument retrieved) throws Exception {
+    private PolicyScorer scorer(RetrievedDocument retrieved) throws Exception {
         return service.lease(retrieved.scored().task().policy()).get(config.scoring().timeout().toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
     /** The sample's token ids: each segment tokenized on its own (no special tokens), joined by the separator. */
     private TrainingSample withInputIds(TrainingSample sample, RetrievedDocument retrieved) throws Exception {
-        try (CheckpointRegistry<PolicyRef>.Lease lease = lease(retrieved)) {
-            CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
+        try (PolicyScorer scorer = scorer(retrieved)) {
+            CheckpointTokenizer tokenizer = scorer.tokenizer();
             long[] separator = tokenizer.encodeIds(sample.separator(), false);
             List<long[]> parts = new ArrayList<>();
             int total = 0;

@@ -2,15 +2,13 @@ package io.policylong.pipeline.operators;
 
 import io.policylong.records.Anchor;
 import io.policylong.records.AnchorGain;
-import io.policylong.model.scoring.CheckpointRegistry;
-import io.policylong.model.scoring.MicroBatcher;
 import io.policylong.model.scoring.ScoreRequest;
 import io.policylong.model.scoring.ScoreResult;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.scoring.LeasedScoring;
-import io.policylong.pipeline.scoring.ScoringService;
-import io.policylong.pipeline.tasks.PolicyRef;
+import io.policylong.pipeline.scoring.PolicyScorer;
+import io.policylong.pipeline.scoring.ScoringBackend;
 import io.policylong.pipeline.screening.Candidate;
 import io.policylong.pipeline.screening.InformationGain;
 import io.policylong.pipeline.screening.VerifiedContext;
@@ -37,7 +35,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
     private static final long serialVersionUID = 1L;
 
     private final PipelineConfig config;
-    private transient ScoringService service;
+    private transient ScoringBackend service;
     private transient LeasedScoring scoring;
     private transient Counter verified;
     private transient Counter verifiedTokens;
@@ -48,7 +46,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
 
     @Override
     public void open(OpenContext context) {
-        service = ScoringService.acquire(config, GrantedGpus.of(getRuntimeContext()));
+        service = ScoringBackend.acquire(config, GrantedGpus.of(getRuntimeContext()));
         scoring = new LeasedScoring(service, config.scoring().attemptDeadline());
         verified = getRuntimeContext().getMetricGroup().counter("candidatesVerified");
         verifiedTokens = getRuntimeContext().getMetricGroup().counter("verificationTokensScored");
@@ -66,7 +64,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
         PipelineProgress.screeningStarted(document.scored().task().storedId(),
                 document.scored().task().policy().version());
         scoring.run(document, document.scored().task().policy(),
-                (lease, submitted) -> verify(document, lease, submitted).thenApply(List::of),
+                (scorer, submitted) -> verify(document, scorer, submitted).thenApply(List::of),
                 reason -> VerifiedDocument.failedTransiently(document, reason),
                 reason -> VerifiedDocument.failedTransiently(document, "verification failed: " + reason), result);
     }
@@ -76,10 +74,9 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
     }
 
     private CompletableFuture<VerifiedDocument> verify(RetrievedDocument document,
-            CheckpointRegistry<PolicyRef>.Lease lease, List<CompletableFuture<?>> submitted)
+            PolicyScorer scorer, List<CompletableFuture<?>> submitted)
             throws InterruptedException {
-        CheckpointTokenizer tokenizer = lease.checkpoint().tokenizer();
-        MicroBatcher batcher = lease.checkpoint().batcher(config.scoring().batching());
+        CheckpointTokenizer tokenizer = scorer.tokenizer();
         long[] separator = tokenizer.encodeIds(config.assembly().separator(), false);
         // Distractors are not verified: they only need their length under this policy's tokenizer.
         List<VerifiedContext> distractors = new ArrayList<>();
@@ -115,7 +112,7 @@ public final class VerificationStage extends RichAsyncFunction<RetrievedDocument
                 }
                 verifiedTokens.inc(sequence.length);
                 PipelineProgress.verified(sequence.length);
-                CompletableFuture<ScoreResult> pass = batcher.submit(new ScoreRequest(sequence, positions));
+                CompletableFuture<ScoreResult> pass = scorer.submit(new ScoreRequest(sequence, positions));
                 submitted.add(pass);
                 requests.add(new Request(c, anchors, offset, pass));
             }

@@ -1,6 +1,5 @@
 package io.policylong.pipeline.scoring;
 
-import io.policylong.model.scoring.CheckpointRegistry;
 import io.policylong.pipeline.tasks.PolicyRef;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,20 +26,19 @@ import org.apache.flink.streaming.api.functions.async.ResultFuture;
 public final class LeasedScoring {
     /** The requests an attempt has submitted, by the element it works on (identity: the operator's own object). */
     private final Map<Object, List<CompletableFuture<?>>> inFlight = new ConcurrentHashMap<>();
-    private final Function<PolicyRef, CompletableFuture<CheckpointRegistry<PolicyRef>.Lease>> leases;
+    private final Function<PolicyRef, CompletableFuture<PolicyScorer>> leases;
     private final Duration attemptDeadline;
 
     /**
      * @param attemptDeadline longest one attempt may take; the operator retries a failed attempt within its own
      *     overall timeout
      */
-    public LeasedScoring(ScoringService service, Duration attemptDeadline) {
+    public LeasedScoring(ScoringBackend service, Duration attemptDeadline) {
         this(service::lease, attemptDeadline);
     }
 
     /** With any source of leases (tests). */
-    LeasedScoring(Function<PolicyRef, CompletableFuture<CheckpointRegistry<PolicyRef>.Lease>> leases,
-            Duration attemptDeadline) {
+    LeasedScoring(Function<PolicyRef, CompletableFuture<PolicyScorer>> leases, Duration attemptDeadline) {
         this.leases = leases;
         this.attemptDeadline = attemptDeadline;
     }
@@ -51,8 +49,7 @@ public final class LeasedScoring {
      */
     @FunctionalInterface
     public interface Work<T> {
-        CompletableFuture<List<T>> start(CheckpointRegistry<PolicyRef>.Lease lease,
-                List<CompletableFuture<?>> submitted) throws Exception;
+        CompletableFuture<List<T>> start(PolicyScorer scorer, List<CompletableFuture<?>> submitted) throws Exception;
     }
 
     /**

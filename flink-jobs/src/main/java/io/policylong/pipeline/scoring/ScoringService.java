@@ -25,7 +25,7 @@ import java.util.concurrent.Executors;
  * {@code close}; it shuts down with the last one. Sharing is an optimisation only: every request names its
  * version, so nothing depends on which operator loaded what.
  */
-public final class ScoringService {
+public final class ScoringService implements ScoringBackend {
     private static final Map<Key, ScoringService> SERVICES = new HashMap<>();
 
     private record Key(PipelineConfig.Scoring scoring, int residentVersions, String cacheDirectory, String device) {
@@ -77,6 +77,7 @@ public final class ScoringService {
     }
 
     /** Gives up a reference; the last one frees every loaded checkpoint. */
+    @Override
     public void release() {
         synchronized (ScoringService.class) {
             if (--references > 0) {
@@ -100,9 +101,38 @@ public final class ScoringService {
         return versions;
     }
 
-    /** A lease on the checkpoint of a policy, loading it if needed. */
-    public CompletableFuture<CheckpointRegistry<PolicyRef>.Lease> lease(PolicyRef policy) {
-        return registry.acquire(policy.version(), policy);
+    /** A hold on the checkpoint of a policy, loading it if needed; it scores through the version's micro-batcher. */
+    @Override
+    public CompletableFuture<PolicyScorer> lease(PolicyRef policy) {
+        return registry.acquire(policy.version(), policy).thenApply(lease -> inProcess(lease, key.scoring()
+                .batching()));
+    }
+
+    /** A policy scorer over a lease on a loaded checkpoint. */
+    public static PolicyScorer inProcess(CheckpointRegistry<PolicyRef>.Lease lease,
+            io.policylong.model.scoring.BatchingSettings batching) {
+        return new PolicyScorer() {
+            @Override
+            public long version() {
+                return lease.version();
+            }
+
+            @Override
+            public io.policylong.model.tokenizer.CheckpointTokenizer tokenizer() {
+                return lease.checkpoint().tokenizer();
+            }
+
+            @Override
+            public CompletableFuture<io.policylong.model.scoring.ScoreResult> submit(
+                    io.policylong.model.scoring.ScoreRequest request) throws InterruptedException {
+                return lease.checkpoint().batcher(batching).submit(request);
+            }
+
+            @Override
+            public void close() {
+                lease.close();
+            }
+        };
     }
 
     /** The batching settings of the loaded checkpoints. */

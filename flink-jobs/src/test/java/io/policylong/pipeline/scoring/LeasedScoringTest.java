@@ -105,7 +105,8 @@ class LeasedScoringTest {
             // Something else has the scorer stuck.
             batcher.submit(ScoreRequest.allPositions(new long[] {1}));
             assertTrue(stalled.await(10, TimeUnit.SECONDS));
-            LeasedScoring scoring = new LeasedScoring(p -> registry.acquire(p.version(), p), Duration.ofMillis(300));
+            LeasedScoring scoring = new LeasedScoring(p -> registry.acquire(p.version(), p).thenApply(l -> ScoringService.inProcess(l,
+                    io.policylong.model.scoring.BatchingSettings.DEFAULT)), Duration.ofMillis(300));
             LeasedScoring.Work<String> work = (lease, submitted) -> {
                 CompletableFuture<ScoreResult> f = batcher.submit(ScoreRequest.allPositions(new long[] {2, 2}));
                 submitted.add(f);
@@ -150,7 +151,8 @@ class LeasedScoringTest {
         try (MicroBatcher batcher = new MicroBatcher(scorer, null, 1, Duration.ZERO, 8, "busy")) {
             batcher.submit(ScoreRequest.allPositions(new long[] {1}));
             assertTrue(busy.await(10, TimeUnit.SECONDS));
-            LeasedScoring scoring = new LeasedScoring(p -> registry.acquire(p.version(), p), Duration.ofMinutes(5));
+            LeasedScoring scoring = new LeasedScoring(p -> registry.acquire(p.version(), p).thenApply(l -> ScoringService.inProcess(l,
+                    io.policylong.model.scoring.BatchingSettings.DEFAULT)), Duration.ofMinutes(5));
             CompletableFuture<ScoreResult> queued = new CompletableFuture<>();
             Captured<String> result = new Captured<>();
             scoring.run("element", policy(3), (lease, submitted) -> {
