@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds (and with --push, pushes) the job image and, with --gpu, its GPU variant, after `mvn -B -q -DskipTests package`.
+# Builds (and with --push, pushes) the job image and, with --gpu, its GPU variant, and the scoring server image on each,
+# after `mvn -B -q -DskipTests package`.
 # The build context is assembled from the build's outputs; the versions come from the parent pom (written by Maven to
 # flink-jobs/target/image/versions.env).
 #
 # Usage: k8s/images/build.sh [--registry REGISTRY] [--gpu LIBTORCH_DIR] [--push] [--context-only DIR]
 #   --registry      image name prefix (default registry.example.com/policylong): images are
-#                   REGISTRY/policylong-job:VERSION and, with --gpu, REGISTRY/policylong-job:VERSION-gpu
+#                   REGISTRY/policylong-job:VERSION, REGISTRY/policylong-serve:VERSION and, with --gpu, the same
+#                   names with the tag VERSION-gpu
 #   --gpu           also build the GPU variant with this unzipped libtorch CUDA build (its lib/ holds libtorch.so)
 #   --push          push what was built
 #   --context-only  only assemble the build context in DIR (for another image builder); builds nothing
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 
 versions=flink-jobs/target/image/versions.env
-for f in "$versions" flink-jobs/target/policylong-job.jar flink-jobs/target/cluster-lib; do
+for f in "$versions" flink-jobs/target/policylong-job.jar flink-jobs/target/cluster-lib scoring-server/target/serve-lib; do
     [ -e "$f" ] || { echo "build.sh: $f is missing: run \`mvn -B -q -DskipTests package\` first" >&2; exit 1; }
 done
 # shellcheck disable=SC1090
@@ -44,9 +46,11 @@ fi
 rm -rf "$context"
 mkdir -p "$context"
 touch "$context/.policylong-image-context"
-cp k8s/images/Dockerfile k8s/images/Dockerfile.gpu conf/flink-cluster.yaml flink-jobs/target/policylong-job.jar \
-    "$context/"
+cp k8s/images/Dockerfile k8s/images/Dockerfile.gpu k8s/images/Dockerfile.serve conf/flink-cluster.yaml \
+    flink-jobs/target/policylong-job.jar "$context/"
 cp -r flink-jobs/target/cluster-lib "$context/cluster-lib"
+cp -r scoring-server/target/serve-lib "$context/serve-lib"
+cp scoring-server/target/policylong-scoring-server-"$IMAGE_TAG".jar "$context/serve-lib/"
 if [ -n "$libtorch" ]; then
     [ -e "$libtorch/lib/libtorch.so" ] || { echo "build.sh: $libtorch/lib/libtorch.so not found" >&2; exit 1; }
     cp -r "$libtorch" "$context/libtorch"
@@ -65,6 +69,13 @@ if [ -n "$libtorch" ]; then
         --build-arg "PYTORCH_FLAVOR=$PYTORCH_FLAVOR" \
         -f "$context/Dockerfile.gpu" -t "$image-gpu" "$context"
     built+=("$image-gpu")
+fi
+serve="$registry/policylong-serve:$IMAGE_TAG"
+docker build --build-arg "BASE_IMAGE=$image" -f "$context/Dockerfile.serve" -t "$serve" "$context"
+built+=("$serve")
+if [ -n "$libtorch" ]; then
+    docker build --build-arg "BASE_IMAGE=$image-gpu" -f "$context/Dockerfile.serve" -t "$serve-gpu" "$context"
+    built+=("$serve-gpu")
 fi
 if $push; then
     for i in "${built[@]}"; do

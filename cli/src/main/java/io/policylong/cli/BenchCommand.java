@@ -4,7 +4,7 @@ import picocli.CommandLine.Command;
 
 /** {@code policylong bench}: the project's benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print numbers.",
-        subcommands = {BenchScoreCommand.class})
+        subcommands = {BenchScoreCommand.class, BenchServeCommand.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

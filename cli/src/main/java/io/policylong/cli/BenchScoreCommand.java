@@ -14,6 +14,7 @@ import io.policylong.model.runtime.DecoderModel;
 import io.policylong.model.safetensors.SafetensorsDType;
 import io.policylong.model.scoring.EntropyScorer;
 import io.policylong.model.scoring.ScoreRequest;
+import io.policylong.serving.ScoringOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

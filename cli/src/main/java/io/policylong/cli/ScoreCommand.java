@@ -8,6 +8,7 @@ import io.policylong.model.scoring.LoadedCheckpoint;
 import io.policylong.model.scoring.MicroBatcher;
 import io.policylong.model.scoring.ScoreRequest;
 import io.policylong.model.scoring.ScoreResult;
+import io.policylong.serving.ScoringOptions;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;

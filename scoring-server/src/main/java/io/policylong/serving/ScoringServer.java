@@ -138,7 +138,9 @@ public final class ScoringServer implements AutoCloseable {
                     return send(response, callback, 200, object().put("live", true));
                 }
                 if (path.equals("/v2/health/ready")) {
-                    boolean ready = !draining && !versions.loaded().isEmpty();
+                    // Ready to take requests: versions load on request, so a server with none loaded yet is ready
+                    // (behind a Service, it would otherwise never get the request that loads one).
+                    boolean ready = !draining;
                     return send(response, callback, ready ? 200 : 503, object().put("ready", ready));
                 }
                 if (path.equals("/metrics")) {

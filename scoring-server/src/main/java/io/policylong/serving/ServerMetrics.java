@@ -34,6 +34,8 @@ public final class ServerMetrics {
     private final Counter tokens;
     private final Counter flops;
     private final Gauge loadSeconds;
+    private final java.util.concurrent.atomic.DoubleAdder fillSum = new java.util.concurrent.atomic.DoubleAdder();
+    private final java.util.concurrent.atomic.LongAdder batches = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param queueDepth requests waiting in every version's queue
@@ -79,7 +81,10 @@ public final class ServerMetrics {
     public void batch(int sequences, long batchTokenCount, long budget, double modelFlops) {
         batchSequences.observe(sequences);
         batchTokens.observe(batchTokenCount);
-        batchFill.observe(Math.min(1.0, (double) batchTokenCount / budget));
+        double fill = Math.min(1.0, (double) batchTokenCount / budget);
+        batchFill.observe(fill);
+        fillSum.add(fill);
+        batches.increment();
         tokens.inc(batchTokenCount);
         flops.inc(modelFlops);
     }
@@ -92,6 +97,16 @@ public final class ServerMetrics {
     /** A version was unloaded. */
     public void unloaded(long version) {
         loadSeconds.remove(String.valueOf(version));
+    }
+
+    /** Forward batches so far. */
+    public long batches() {
+        return batches.sum();
+    }
+
+    /** The fill (tokens over the budget) of every forward batch so far, added up. */
+    public double batchFillSum() {
+        return fillSum.sum();
     }
 
     /** Requests that ended with {@code outcome} so far. */

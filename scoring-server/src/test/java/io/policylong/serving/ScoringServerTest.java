@@ -140,10 +140,12 @@ class ScoringServerTest {
     void healthMetadataAndInferWithAndWithoutPositionsAndAsABatch() throws Exception {
         try (ScoringServer server = server()) {
             assertEquals(200, call(server, "GET", "/v2/health/live", null).status());
-            assertEquals(503, call(server, "GET", "/v2/health/ready", null).status(), "nothing loaded yet");
+            assertEquals(200, call(server, "GET", "/v2/health/ready", null).status(), "ready to load versions");
+            assertEquals(503, call(server, "GET", "/v2/models/policylong/ready", null).status(), "none loaded yet");
             Reply loaded = call(server, "POST", "/v2/repository/models/policylong/load", load(0, v0));
             assertEquals(200, loaded.status(), loaded.body());
-            assertEquals(200, call(server, "GET", "/v2/health/ready", null).status());
+            assertEquals(200, call(server, "GET", "/v2/models/policylong/ready", null).status());
+            assertEquals(200, call(server, "GET", "/v2/models/policylong/versions/0/ready", null).status());
 
             JsonNode model = call(server, "GET", "/v2/models/policylong", null).json();
             assertEquals("0", model.path("versions").get(0).asText());

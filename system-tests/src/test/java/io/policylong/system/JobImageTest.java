@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -186,7 +187,7 @@ class JobImageTest {
     void stepsThatWriteOutsideFlinksHomeRunAsRoot() throws Exception {
         // The official image ends with USER flink (uid 9999): a RUN that creates directories under /var, changes
         // owners or appends to Flink's configuration must switch to root first.
-        for (String dockerfile : List.of("Dockerfile", "Dockerfile.gpu")) {
+        for (String dockerfile : List.of("Dockerfile", "Dockerfile.gpu", "Dockerfile.serve")) {
             String user = "flink";
             for (String i : instructions(IMAGES.resolve(dockerfile))) {
                 if (i.startsWith("USER ")) {
@@ -211,7 +212,7 @@ class JobImageTest {
                 .redirectErrorStream(true).start();
         String printed = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(build.waitFor(2, TimeUnit.MINUTES) && build.exitValue() == 0, printed);
-        for (String dockerfile : List.of("Dockerfile", "Dockerfile.gpu")) {
+        for (String dockerfile : List.of("Dockerfile", "Dockerfile.gpu", "Dockerfile.serve")) {
             assertTrue(Files.isRegularFile(context.resolve(dockerfile)), dockerfile + " in the context");
             for (String i : instructions(IMAGES.resolve(dockerfile))) {
                 if (i.startsWith("COPY ")) {
@@ -233,6 +234,52 @@ class JobImageTest {
             assertTrue(jars.anyMatch(p -> p.getFileName().toString().startsWith("pytorch-native-cpu-")),
                     "the CPU natives the GPU image removes");
         }
+    }
+
+    @Test
+    void theScoringImagesEntryPointServesOnItsClassPath(@TempDir Path temp) throws Exception {
+        Path context = temp.resolve("context");
+        Process build = new ProcessBuilder("bash", IMAGES.resolve("build.sh").toString(), "--context-only",
+                context.toString()).redirectErrorStream(true).start();
+        String printed = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(build.waitFor(2, TimeUnit.MINUTES) && build.exitValue() == 0, printed);
+        // The ENTRYPOINT's class path, with the image's directories mapped to what the build context holds.
+        String entrypoint = instructions(IMAGES.resolve("Dockerfile.serve")).stream().filter(i -> i.startsWith(
+                "ENTRYPOINT ")).findFirst().orElseThrow();
+        List<String> words = new ObjectMapper().readValue(entrypoint.substring("ENTRYPOINT ".length()),
+                new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { });
+        String imageClasspath = words.get(words.indexOf("-cp") + 1);
+        String mainClass = words.get(words.size() - 1);
+        String classpath = imageClasspath
+                .replace("/opt/flink/usrlib/policylong-job.jar", context.resolve("policylong-job.jar").toString())
+                .replace("/opt/flink/lib/*", context.resolve("cluster-lib") + File.separator + "*" + File.pathSeparator
+                        + Path.of(System.getProperty("policylong.flink.lib", "target/flink-lib")).toAbsolutePath()
+                        + File.separator + "*")
+                .replace("/opt/policylong/serve-lib/*", context.resolve("serve-lib") + File.separator + "*");
+        Path log = temp.resolve("serve.log");
+        Process serve = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", classpath, mainClass, "--checkpoint", FlinkProcessCluster.projectRoot()
+                        .resolve("examples/tiny-checkpoint").toString(), "--port", "0", "--device", "cpu")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Matcher port = null;
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            boolean listening = false;
+            while (!listening && System.nanoTime() < deadline && serve.isAlive()) {
+                port = Pattern.compile("listening on http://127.0.0.1:(\\d+)/").matcher(Files.readString(log));
+                listening = port.find();
+                Thread.sleep(100);
+            }
+            assertTrue(listening, "the server started: " + Files.readString(log));
+            java.net.http.HttpResponse<String> ready = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port.group(1)
+                            + "/v2/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, ready.statusCode(), ready.body());
+        } finally {
+            serve.destroy();
+            serve.waitFor(1, TimeUnit.MINUTES);
+        }
+        assertTrue(Files.readString(log).contains("serve: stopped"), Files.readString(log));
     }
 
     @Test

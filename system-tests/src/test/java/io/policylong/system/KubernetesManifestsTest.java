@@ -107,7 +107,7 @@ class KubernetesManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "prod"})
+    @ValueSource(strings = {"dev", "prod", "remote-scoring"})
     void theCustomResourcesValidateAgainstTheRealCrds(String overlay) throws Exception {
         RenderedManifests rendered = RenderedManifests.render(overlay);
         List<JsonNode> custom = new ArrayList<>();
@@ -119,7 +119,8 @@ class KubernetesManifestsTest {
                     + resource.path("metadata").path("name").asText());
         }
         Set<String> kinds = Set.of("FlinkDeployment", "KafkaTopic", "ServiceAccount", "Role", "RoleBinding",
-                "PodDisruptionBudget", "PodMonitor", "ConfigMap", "PersistentVolumeClaim");
+                "PodDisruptionBudget", "PodMonitor", "ConfigMap", "PersistentVolumeClaim", "Deployment", "Service",
+                "HorizontalPodAutoscaler");
         for (JsonNode o : rendered.all()) {
             assertTrue(kinds.contains(o.path("kind").asText()), "unexpected " + o.path("kind"));
             assertFalse(o.path("metadata").path("namespace").asText().isEmpty(), overlay + " sets the namespace");
@@ -127,7 +128,7 @@ class KubernetesManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "prod"})
+    @ValueSource(strings = {"dev", "prod", "remote-scoring"})
     void theFlinkDeploymentFollowsTheOperatorsRules(String overlay) throws Exception {
         RenderedManifests rendered = RenderedManifests.render(overlay);
         JsonNode spec = rendered.one("FlinkDeployment").path("spec");
@@ -173,7 +174,7 @@ class KubernetesManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "prod"})
+    @ValueSource(strings = {"dev", "prod", "remote-scoring"})
     void theClusterSettingsImagesAndStorageAreTheOnesTheJobNeeds(String overlay) throws Exception {
         RenderedManifests rendered = RenderedManifests.render(overlay);
         JsonNode spec = rendered.one("FlinkDeployment").path("spec");
@@ -211,7 +212,9 @@ class KubernetesManifestsTest {
         }
 
         // The reporter's port is the container port the PodMonitor scrapes, on pods of this deployment.
-        JsonNode monitor = rendered.one("PodMonitor");
+        String name = rendered.one("FlinkDeployment").path("metadata").path("name").asText();
+        JsonNode monitor = rendered.ofKind("PodMonitor").stream().filter(m -> m.path("spec").path("selector")
+                .path("matchLabels").path("app").asText().equals(name)).findFirst().orElseThrow();
         String portName = monitor.path("spec").path("podMetricsEndpoints").get(0).path("port").asText();
         JsonNode port = null;
         for (JsonNode p : rendered.mainContainer().path("ports")) {
@@ -221,21 +224,20 @@ class KubernetesManifestsTest {
         }
         assertNotNull(port, "container port " + portName);
         assertEquals(flink.get("metrics.reporter.prom.port"), port.path("containerPort").asText());
-        String name = rendered.one("FlinkDeployment").path("metadata").path("name").asText();
-        assertEquals(name, monitor.path("spec").path("selector").path("matchLabels").path("app").asText());
         // TaskManager pods are owned by the JobManager deployment (1 replica): only an absolute minAvailable of
         // TaskManagers - 1 protects them during drains.
         int slots = Integer.parseInt(flink.get("taskmanager.numberOfTaskSlots"));
         int taskManagers = (spec.path("job").path("parallelism").asInt() + slots - 1) / slots;
-        for (JsonNode pdb : rendered.ofKind("PodDisruptionBudget")) {
+        List<JsonNode> taskManagerBudgets = rendered.ofKind("PodDisruptionBudget").stream().filter(b -> b.path("spec")
+                .path("selector").path("matchLabels").path("app").asText().equals(name)).toList();
+        for (JsonNode pdb : taskManagerBudgets) {
             JsonNode labels = pdb.path("spec").path("selector").path("matchLabels");
-            assertEquals(name, labels.path("app").asText());
             assertEquals("taskmanager", labels.path("component").asText());
             assertFalse(pdb.path("spec").has("maxUnavailable"), "maxUnavailable is computed against 1 replica");
             assertTrue(pdb.path("spec").path("minAvailable").isInt(), "an absolute minAvailable");
             assertEquals(taskManagers - 1, pdb.path("spec").path("minAvailable").asInt(), overlay);
         }
-        assertEquals(taskManagers > 1 ? 1 : 0, rendered.ofKind("PodDisruptionBudget").size(),
+        assertEquals(taskManagers > 1 ? 1 : 0, taskManagerBudgets.size(),
                 "a disruption budget where there is more than one TaskManager");
 
         // The engine's cache (DJL_CACHE_DIR of the image) and the job's local copies are on writable volumes.
@@ -263,7 +265,7 @@ class KubernetesManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "prod"})
+    @ValueSource(strings = {"dev", "prod", "remote-scoring"})
     void theProcessSizesGiveValidFlinkMemoryLayouts(String overlay) throws Exception {
         RenderedManifests rendered = RenderedManifests.render(overlay);
         JsonNode spec = rendered.one("FlinkDeployment").path("spec");
@@ -282,7 +284,7 @@ class KubernetesManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "prod"})
+    @ValueSource(strings = {"dev", "prod", "remote-scoring"})
     void theJobConfigurationIsOneTheJobAcceptsAndTheTopicsAreItsTopics(String overlay) throws Exception {
         RenderedManifests rendered = RenderedManifests.render(overlay);
         // Parsed by the job's own parser (unknown keys and missing required keys are errors), with every location a
@@ -313,5 +315,84 @@ class KubernetesManifestsTest {
         JsonNode documents = topics.stream().filter(t -> t.path("spec").path("topicName").asText()
                 .equals(kafka.documentsTopic())).findFirst().orElseThrow();
         assertTrue(documents.path("spec").path("partitions").asInt() > 1, "documents: several partitions");
+    }
+
+    @Test
+    void theScoringServersServeWhereTheJobLooksAndScaleOnTheirQueue() throws Exception {
+        RenderedManifests rendered = RenderedManifests.render("remote-scoring");
+        JsonNode deployment = rendered.ofKind("Deployment").stream().filter(d -> d.path("metadata").path("name")
+                .asText().equals("policylong-scoring")).findFirst().orElseThrow();
+        JsonNode spec = deployment.path("spec");
+        JsonNode labels = spec.path("selector").path("matchLabels");
+        assertEquals(labels, spec.path("template").path("metadata").path("labels"), "the selector selects its pods");
+        JsonNode pod = spec.path("template").path("spec");
+        JsonNode container = pod.path("containers").get(0);
+
+        // The serving image of this version, the GPU variant on GPU nodes with one GPU each.
+        assertEquals("registry.example.com/policylong/policylong-serve:" + pom.get("project.version") + "-gpu",
+                container.path("image").asText());
+        assertEquals("1", container.path("resources").path("limits").path("nvidia.com/gpu").asText());
+        assertEquals("true", pod.path("nodeSelector").path("nvidia.com/gpu.present").asText());
+
+        // The arguments are ones `serve` accepts; it listens on every interface, on the port the probes use.
+        List<String> args = new ArrayList<>();
+        container.path("args").forEach(a -> args.add(a.asText()));
+        io.policylong.serving.ServeCommand serve = new io.policylong.serving.ServeCommand();
+        picocli.CommandLine.ParseResult parsed = new picocli.CommandLine(serve).parseArgs(args.toArray(String[]::new));
+        assertEquals("0.0.0.0", parsed.matchedOptionValue("--host", ""));
+        int port = parsed.matchedOptionValue("--port", 0);
+        long drain = parsed.matchedOptionValue("--drain", 30L);
+        assertTrue(pod.path("terminationGracePeriodSeconds").asLong() > drain, "the drain fits the grace period");
+        JsonNode http = container.path("ports").get(0);
+        assertEquals(port, http.path("containerPort").asInt());
+        assertEquals("/v2/health/ready", container.path("readinessProbe").path("httpGet").path("path").asText());
+        assertEquals(http.path("name").asText(), container.path("readinessProbe").path("httpGet").path("port")
+                .asText());
+        assertEquals("/v2/health/live", container.path("livenessProbe").path("httpGet").path("path").asText());
+
+        // The job calls the Service, which reaches the servers' port.
+        JsonNode service = rendered.ofKind("Service").stream().filter(x -> x.path("metadata").path("name").asText()
+                .equals("policylong-scoring")).findFirst().orElseThrow();
+        assertEquals(labels, service.path("spec").path("selector"));
+        JsonNode servicePort = service.path("spec").path("ports").get(0);
+        assertEquals(http.path("name").asText(), servicePort.path("targetPort").asText());
+        PipelineConfig job = rendered.jobConfig();
+        assertTrue(job.scoring().isRemote(), "the job scores on the servers");
+        assertEquals(List.of("http://policylong-scoring:" + servicePort.path("port").asInt()),
+                job.scoring().remote().endpoints());
+
+        // The servers read the checkpoints the job announces on the shared volume, read-only.
+        String claim = null;
+        for (JsonNode v : pod.path("volumes")) {
+            if (v.has("persistentVolumeClaim")) {
+                claim = v.path("persistentVolumeClaim").path("claimName").asText();
+            }
+        }
+        assertEquals(rendered.one("PersistentVolumeClaim").path("metadata").path("name").asText(), claim);
+        boolean dataReadOnly = false;
+        for (JsonNode m : container.path("volumeMounts")) {
+            if (m.path("mountPath").asText().equals("/data")) {
+                dataReadOnly = m.path("readOnly").asBoolean();
+            }
+        }
+        assertTrue(dataReadOnly, "/data mounted read-only");
+        assertTrue(job.retrieval().index().startsWith("file:///data/"), job.retrieval().index());
+
+        // Disruptions leave a server up; the autoscaler scales this Deployment on a metric the server exports.
+        JsonNode pdb = rendered.ofKind("PodDisruptionBudget").stream().filter(b -> b.path("spec").path("selector")
+                .path("matchLabels").equals(labels)).findFirst().orElseThrow();
+        JsonNode hpa = rendered.one("HorizontalPodAutoscaler").path("spec");
+        assertTrue(pdb.path("spec").path("minAvailable").asInt() < hpa.path("minReplicas").asInt());
+        assertEquals("Deployment", hpa.path("scaleTargetRef").path("kind").asText());
+        assertEquals("policylong-scoring", hpa.path("scaleTargetRef").path("name").asText());
+        String metric = hpa.path("metrics").get(0).path("pods").path("metric").path("name").asText();
+        String exported = new String(new io.policylong.serving.ServerMetrics(() -> 0, () -> 0).scrape(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(exported.contains("\n" + metric + " "), metric + " is exported:\n" + exported);
+        JsonNode monitor = rendered.ofKind("PodMonitor").stream().filter(m -> m.path("spec").path("selector")
+                .path("matchLabels").equals(labels)).findFirst().orElseThrow();
+        assertEquals(http.path("name").asText(), monitor.path("spec").path("podMetricsEndpoints").get(0).path("port")
+                .asText());
+        assertEquals("/metrics", monitor.path("spec").path("podMetricsEndpoints").get(0).path("path").asText());
     }
 }

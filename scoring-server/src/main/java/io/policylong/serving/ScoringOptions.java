@@ -1,4 +1,4 @@
-package io.policylong.cli;
+package io.policylong.serving;
 
 import io.policylong.model.runtime.ChunkSettings;
 import java.time.Duration;

@@ -1,11 +1,8 @@
-package io.policylong.cli;
+package io.policylong.serving;
 
 import io.policylong.model.runtime.ComputeDevice;
 import io.policylong.model.scoring.BatchingSettings;
 import io.policylong.policy.CheckpointDigest;
-import io.policylong.serving.ScoringServer;
-import io.policylong.serving.ServedVersions;
-import io.policylong.serving.ServerSettings;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,6 +85,11 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Mixin
     ScoringOptions scoring;
+
+    /** Runs the command on its own (the scoring image's entry point), with the exit code as the process's. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ServeCommand()).execute(args));
+    }
 
     @Override
     public Integer call() throws Exception {
