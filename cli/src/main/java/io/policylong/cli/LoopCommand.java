@@ -8,6 +8,7 @@ import io.policylong.cli.local.EmbeddedRunner;
 import io.policylong.pipeline.config.Locations;
 import io.policylong.pipeline.config.PipelineConfig;
 import io.policylong.pipeline.operators.PipelineProgress;
+import io.policylong.policy.PolicyDescriptorFiles;
 import io.policylong.report.JobTelemetry;
 import io.policylong.report.TrainerLogs;
 import java.io.BufferedReader;
@@ -188,6 +189,7 @@ public final class LoopCommand implements Callable<Integer> {
             try {
                 String line = LoopProgress.line(Duration.ofNanos(System.nanoTime() - started),
                         PipelineProgress.snapshot(), TrainerLogs.read(trainerOut, INITIAL_VERSION), INITIAL_VERSION,
+                        PolicyDescriptorFiles.latestVersion(checkpoints).orElse(INITIAL_VERSION),
                         totalSteps, versions);
                 synchronized (err) {
                     err.println(line);

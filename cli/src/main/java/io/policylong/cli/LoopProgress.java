@@ -17,11 +17,12 @@ final class LoopProgress {
 
     /**
      * @param initialVersion the version of the checkpoint the trainer started from
+     * @param newestAnnounced the newest version announced so far (the checkpoints directory's)
      * @param totalSteps the trainer's steps in all
      * @param versions the versions the trainer is to announce
      */
     static String line(Duration elapsed, PipelineProgress.Snapshot job, TrainerCurriculum trainer,
-            long initialVersion, long totalSteps, int versions) {
+            long initialVersion, long newestAnnounced, long totalSteps, int versions) {
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "loop: %dm%02ds; job: ",
                 elapsed.toMinutes(), elapsed.toSecondsPart()));
         if (job.latestVersion() < 0) {
@@ -43,9 +44,7 @@ final class LoopProgress {
                 latestSamples = s.meanSampleVersion();
             }
         }
-        // The newest announcement the report knows of is the one before the last logged step; the last step itself
-        // may have announced the next one.
-        long announced = Math.max(0, last.newestVersion() - initialVersion);
+        long announced = Math.max(0, newestAnnounced - initialVersion);
         line.append(String.format(Locale.ROOT, "; trainer: step %d of %d, %d of %d versions announced, %d samples "
                 + "trained on", last.step(), totalSteps, announced, versions, rows));
         if (!Double.isNaN(latestSamples)) {

@@ -20,14 +20,14 @@ class LoopProgressTest {
                 new TrainerCurriculum.Step(21, 2.3, Double.NaN, Double.NaN, 1, 1, 1)), 0);
         assertEquals("loop: 3m05s; job: version 1, 12 of 40 documents screened under it; trainer: step 21 of 60, "
                 + "1 of 3 versions announced, 3 samples trained on (the latest of version 1), loss 2.3000 (held-out "
-                + "samples 2.7000 at step 20)", LoopProgress.line(Duration.ofSeconds(185), JOB, trainer, 0, 60, 3));
+                + "samples 2.7000 at step 20)", LoopProgress.line(Duration.ofSeconds(185), JOB, trainer, 0, 1, 60, 3));
     }
 
     @Test
     void beforeTheFirstStepTheTrainerWaits() {
         assertEquals("loop: 0m10s; job: no version yet; trainer: waiting for samples", LoopProgress.line(
                 Duration.ofSeconds(10), new PipelineProgress.Snapshot(0, 0, 0, -1, 0, 0, 1),
-                new TrainerCurriculum(List.of(), Double.NaN), 0, 60, 3));
+                new TrainerCurriculum(List.of(), Double.NaN), 0, 0, 60, 3));
     }
 
     @Test
@@ -36,6 +36,6 @@ class LoopProgressTest {
                 new TrainerCurriculum.Step(5, 2.0, Double.NaN, Double.NaN, 1, 2, 0.5)), 0.5);
         assertEquals("loop: 1m00s; job: version 1, 12 of 40 documents screened under it; trainer: step 5 of 60, "
                 + "1 of 3 versions announced, 2 samples trained on (the latest of mean version 0.50), loss 2.0000",
-                LoopProgress.line(Duration.ofSeconds(60), JOB, trainer, 0, 60, 3));
+                LoopProgress.line(Duration.ofSeconds(60), JOB, trainer, 0, 1, 60, 3));
     }
 }

@@ -1,6 +1,7 @@
 package io.policylong.serving;
 
 import io.policylong.model.runtime.ComputeDevice;
+import io.policylong.model.runtime.ComputePrecision;
 import io.policylong.model.scoring.BatchingSettings;
 import io.policylong.policy.CheckpointDigest;
 import java.io.PrintWriter;
@@ -83,6 +84,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM, how long to answer the requests already accepted. Default: ${DEFAULT-VALUE}.")
     long drain;
 
+    @Option(names = "--compute-dtype", defaultValue = "auto", paramLabel = "TYPE",
+            description = "What the forward pass runs in: auto (float16 on a GPU, float32 on the CPU), float32 or "
+                    + "float16; RMSNorm, the attention softmax, the log-softmax and the entropy stay in float32. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String computeDtype;
+
     @Mixin
     ScoringOptions scoring;
 
@@ -107,17 +114,24 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ServerSettings settings = new ServerSettings(host, port, modelName, token, maxRequestMib << 20,
                 maxRequestTokens, Duration.ofSeconds(requestTimeout), Duration.ofSeconds(drain));
-        ServedVersions versions = new ServedVersions(ComputeDevice.resolve(scoring.device), scoring.chunks(),
+        ai.djl.Device device = ComputeDevice.resolve(scoring.device);
+        ComputePrecision precision;
+        try {
+            precision = ComputePrecision.parse(computeDtype, device);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--compute-dtype: " + e.getMessage());
+        }
+        ServedVersions versions = new ServedVersions(device, precision, scoring.chunks(),
                 new BatchingSettings(scoring.maxBatchTokens, scoring.maxDelay(), scoring.queueCapacity), maxVersions,
                 policies);
         ScoringServer server = new ScoringServer(settings, versions);
         if (checkpoint != null) {
             ServedVersions.Served served = versions.load(version, checkpoint.toAbsolutePath().toString(),
                     CheckpointDigest.weightsSha256(checkpoint)).join();
-            err.printf("serve: version %d is %s (%s, %d layers, vocab %d) on %s, loaded in %.1f s%n", version,
+            err.printf("serve: version %d is %s (%s, %d layers, vocab %d) on %s in %s, loaded in %.1f s%n", version,
                     checkpoint, served.checkpoint().config().architecture().className(),
                     served.checkpoint().config().numLayers(), served.checkpoint().config().vocabSize(),
-                    served.checkpoint().model().device(), served.loadSeconds());
+                    served.checkpoint().model().device(), precision.label(), served.loadSeconds());
         }
         server.start();
         err.printf("serve: listening on http://%s:%d/v2/models/%s (HTTP/1.1 and h2c)%s%s; metrics on /metrics%n",

@@ -3,6 +3,7 @@ package io.policylong.serving;
 import ai.djl.Device;
 import io.policylong.model.config.ModelFlops;
 import io.policylong.model.runtime.ChunkSettings;
+import io.policylong.model.runtime.ComputePrecision;
 import io.policylong.model.scoring.BatchScorer;
 import io.policylong.model.scoring.BatchingSettings;
 import io.policylong.model.scoring.LoadedCheckpoint;
@@ -53,6 +54,7 @@ public final class ServedVersions implements AutoCloseable {
     }
 
     private final Device device;
+    private final ComputePrecision precision;
     private final ChunkSettings chunks;
     private final BatchingSettings batching;
     private final int maxResident;
@@ -71,10 +73,20 @@ public final class ServedVersions implements AutoCloseable {
      */
     public ServedVersions(Device device, ChunkSettings chunks, BatchingSettings batching, int maxResident,
             Path policies) {
+        this(device, ComputePrecision.FLOAT32, chunks, batching, maxResident, policies);
+    }
+
+    /**
+     * @param precision what the forward passes run in (entropy and log-probabilities are float32 either way)
+     * @param policies a checkpoints directory of policy descriptors to load requested versions from, or null
+     */
+    public ServedVersions(Device device, ComputePrecision precision, ChunkSettings chunks, BatchingSettings batching,
+            int maxResident, Path policies) {
         if (maxResident < 1) {
             throw new IllegalArgumentException("at least one version must fit");
         }
         this.device = device;
+        this.precision = precision;
         this.chunks = chunks;
         this.batching = batching;
         this.maxResident = maxResident;
@@ -187,7 +199,8 @@ public final class ServedVersions implements AutoCloseable {
         long start = System.nanoTime();
         try {
             CheckpointDigest.verify(directory, sha256);
-            LoadedCheckpoint checkpoint = LoadedCheckpoint.load(directory, device, chunks, batching.maxBatchTokens());
+            LoadedCheckpoint checkpoint = LoadedCheckpoint.load(directory, device, chunks, batching.maxBatchTokens(),
+                    precision);
             BatchScorer measured = requests -> measure(checkpoint, requests);
             MicroBatcher batcher = new MicroBatcher(measured, checkpoint.scorer()::validate, batching.maxBatchTokens(),
                     batching.maxDelay(), batching.queueCapacity(), "batcher-v" + version);

@@ -35,11 +35,13 @@ public final class DecoderModel implements AutoCloseable {
     private final DecoderWeights weights;
     private final RotaryFrequencies rotary;
     private final float attentionScale;
+    private final ComputePrecision precision;
 
-    private DecoderModel(ModelConfig config, NDManager manager, DecoderWeights weights) {
+    private DecoderModel(ModelConfig config, NDManager manager, DecoderWeights weights, ComputePrecision precision) {
         this.config = config;
         this.manager = manager;
         this.weights = weights;
+        this.precision = precision;
         this.rotary = RotaryFrequencies.of(config);
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
@@ -50,13 +52,19 @@ public final class DecoderModel implements AutoCloseable {
         return load(checkpointDirectory, config, device);
     }
 
-    /** Loads the weights of a checkpoint directory for a given configuration. */
+    /** Loads the weights of a checkpoint directory for a given configuration, in float32. */
     public static DecoderModel load(Path checkpointDirectory, ModelConfig config, Device device) throws IOException {
+        return load(checkpointDirectory, config, device, ComputePrecision.FLOAT32);
+    }
+
+    /** Loads the weights of a checkpoint directory for a given configuration, to run in {@code precision}. */
+    public static DecoderModel load(Path checkpointDirectory, ModelConfig config, Device device,
+            ComputePrecision precision) throws IOException {
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(checkpointDirectory);
         NDManager manager = NDManager.newBaseManager(device);
         try {
-            DecoderWeights weights = DecoderWeights.load(checkpoint, config, manager);
-            return new DecoderModel(config, manager, weights);
+            DecoderWeights weights = DecoderWeights.load(checkpoint, config, manager, precision.type());
+            return new DecoderModel(config, manager, weights, precision);
         } catch (IOException | RuntimeException | Error e) {
             manager.close();
             throw e;
@@ -66,6 +74,11 @@ public final class DecoderModel implements AutoCloseable {
     /** The model configuration. */
     public ModelConfig config() {
         return config;
+    }
+
+    /** The precision the forward pass runs in. */
+    public ComputePrecision precision() {
+        return precision;
     }
 
     /** The device the weights live on. */
@@ -91,7 +104,7 @@ public final class DecoderModel implements AutoCloseable {
         if (lengths.length != batchSize) {
             throw new IllegalArgumentException(lengths.length + " lengths for a batch of " + batchSize);
         }
-        NDList rope = RotaryTables.create(batch, rotary, Math.toIntExact(length));
+        NDList rope = inPrecision(RotaryTables.create(batch, rotary, Math.toIntExact(length)));
         int attentionRows = chunks.attentionRows(1, config.numAttentionHeads(), length);
         int mlpRows = chunks.mlpRows(batchSize, config.intermediateSize(), length);
         NDArray mask = causalMask(batch, attentionRows);
@@ -113,15 +126,35 @@ public final class DecoderModel implements AutoCloseable {
         return x;
     }
 
-    /** Applies the final RMSNorm and the LM head to hidden rows {@code [..., hidden]}: the logits. */
+    /** Applies the final RMSNorm and the LM head to hidden rows {@code [..., hidden]}: the logits, in float32. */
     public NDArray logits(NDArray hiddenRows) {
         NDArray normalized = rmsNorm(hiddenRows, weights.finalNorm());
-        return Linear.linear(normalized, weights.lmHead()).singletonOrThrow();
+        NDArray logits = Linear.linear(normalized, weights.lmHead()).singletonOrThrow();
+        return precision == ComputePrecision.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
     }
 
+    /** RMSNorm with its statistics in float32 whatever the compute precision (a bfloat16 mean of squares drifts). */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray inverseRms = x.square().mean(new int[] {-1}, true).addi(config.rmsNormEps()).powi(-0.5);
-        return x.mul(inverseRms).muli(weight);
+        if (precision == ComputePrecision.FLOAT32) {
+            NDArray inverseRms = x.square().mean(new int[] {-1}, true).addi(config.rmsNormEps()).powi(-0.5);
+            return x.mul(inverseRms).muli(weight);
+        }
+        NDArray wide = x.toType(DataType.FLOAT32, false);
+        NDArray inverseRms = wide.square().mean(new int[] {-1}, true).addi(config.rmsNormEps()).powi(-0.5);
+        return wide.muli(inverseRms).toType(precision.type(), false).muli(weight);
+    }
+
+    /** Tables built in float32, converted to the compute precision (mixing types would promote to float32). */
+    private NDList inPrecision(NDList tables) {
+        if (precision == ComputePrecision.FLOAT32) {
+            return tables;
+        }
+        NDList converted = new NDList();
+        for (NDArray t : tables) {
+            converted.add(t.toType(precision.type(), false));
+            t.close();
+        }
+        return converted;
     }
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
@@ -140,6 +173,7 @@ public final class DecoderModel implements AutoCloseable {
             NDArray future = keys.gt(queries);
             Shape shape = future.getShape();
             NDArray mask = NDArrays.where(future, temp.full(shape, Float.NEGATIVE_INFINITY), temp.zeros(shape));
+            // The mask is added to float32 scores (the softmax runs in float32 whatever the compute precision).
             mask.attach(manager);
             return mask;
         }
@@ -167,7 +201,7 @@ public final class DecoderModel implements AutoCloseable {
         NDManager scope = h.getManager();
         // Each chunk's result is copied into one preallocated tensor right away: small results kept alive
         // between the large, growing score blocks would fragment the allocator's heap. Padding rows stay zero.
-        NDArray context = scope.zeros(new Shape(batch, heads, length, dim));
+        NDArray context = scope.zeros(new Shape(batch, heads, length, dim), q.getDataType());
         // One sequence at a time: chunks get as many query rows as the block size allows, and a padded
         // sequence's attention stops at its real length.
         for (int b = 0; b < batch; b++) {
@@ -184,10 +218,16 @@ public final class DecoderModel implements AutoCloseable {
                     vc.attach(temp);
                     NDArray scores = qc.reshape(kvHeads, group * rows, dim).matMul(kc)
                             .reshape(kvHeads, group, rows, end);
+                    if (precision != ComputePrecision.FLOAT32) {
+                        scores = scores.toType(DataType.FLOAT32, false);
+                    }
                     // Only the diagonal block needs masking; the slice is a view, so this masks in place.
                     NDArray diagonal = rows == chunk ? mask : mask.get(new NDIndex(":{}, :{}", rows, rows));
                     scores.get(new NDIndex("..., {}:", start)).addi(diagonal);
                     NDArray probabilities = scores.softmax(-1).reshape(kvHeads, group * rows, end);
+                    if (precision != ComputePrecision.FLOAT32) {
+                        probabilities = probabilities.toType(precision.type(), false);
+                    }
                     context.set(new NDIndex("{}, :, {}:{}", b, start, end),
                             probabilities.matMul(vc).reshape(heads, rows, dim));
                 }
@@ -213,7 +253,7 @@ public final class DecoderModel implements AutoCloseable {
         }
         NDManager scope = h.getManager();
         // Results go straight into one tensor (see attention for why nothing small is kept between blocks).
-        NDArray output = scope.zeros(h.getShape());
+        NDArray output = scope.zeros(h.getShape(), h.getDataType());
         for (long start = 0; start < length; start += chunk) {
             long end = Math.min(length, start + chunk);
             try (NDManager temp = scope.newSubManager()) {

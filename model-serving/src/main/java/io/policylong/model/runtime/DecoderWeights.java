@@ -18,7 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The float32 weight tensors of a decoder, loaded from a safetensors checkpoint into an NDManager (and so
+ * The weight tensors of a decoder (float32, or a reduced compute precision), loaded from a safetensors checkpoint into an NDManager (and so
  * onto its device). Every tensor the configuration needs must be present with exactly the expected shape;
  * the error names the file and tensor otherwise. Tensors are converted to float32 in Java, in slices of at
  * most {@link #STAGING_FLOATS} values, so BF16 never reaches the engine and no tensor is copied whole onto
@@ -73,10 +73,19 @@ public final class DecoderWeights {
         return lmHead;
     }
 
-    /** Loads every tensor the configuration needs. */
+    /** Loads every tensor the configuration needs, as float32. */
     public static DecoderWeights load(SafetensorsCheckpoint checkpoint, ModelConfig config, NDManager manager)
             throws IOException {
-        Loader loader = new Loader(checkpoint, manager);
+        return load(checkpoint, config, manager, DataType.FLOAT32);
+    }
+
+    /**
+     * Loads every tensor the configuration needs, held as {@code type} (float32, or a reduced precision: each tensor
+     * is read as float32 slice by slice and converted on the engine).
+     */
+    public static DecoderWeights load(SafetensorsCheckpoint checkpoint, ModelConfig config, NDManager manager,
+            DataType type) throws IOException {
+        Loader loader = new Loader(checkpoint, manager, type);
         long hidden = config.hiddenSize();
         long qWidth = (long) config.numAttentionHeads() * config.headDim();
         long kvWidth = (long) config.numKeyValueHeads() * config.headDim();
@@ -116,12 +125,14 @@ public final class DecoderWeights {
     private static final class Loader {
         private final SafetensorsCheckpoint checkpoint;
         private final NDManager manager;
+        private final DataType type;
         private ByteBuffer stagingBytes;
         private FloatBuffer staging;
 
-        Loader(SafetensorsCheckpoint checkpoint, NDManager manager) {
+        Loader(SafetensorsCheckpoint checkpoint, NDManager manager, DataType type) {
             this.checkpoint = checkpoint;
             this.manager = manager;
+            this.type = type;
         }
 
         NDArray load(String name, long... shape) throws IOException {
@@ -144,7 +155,7 @@ public final class DecoderWeights {
                 return slice(name, 0, (int) entry.elementCount(), new Shape(shape));
             }
             // Too large for one staging buffer: fill an engine-owned tensor slice by slice.
-            NDArray result = manager.zeros(new Shape(shape), DataType.FLOAT32);
+            NDArray result = manager.zeros(new Shape(shape), type);
             for (long row = 0; row < rows; row += rowsPerSlice) {
                 long sliceRows = Math.min(rowsPerSlice, rows - row);
                 long[] sliceShape = shape.clone();
@@ -164,7 +175,7 @@ public final class DecoderWeights {
             // On the CPU the engine wraps the buffer without copying; duplicate() gives it memory of its own so
             // the staging buffer can be reused.
             try (NDArray view = manager.create(bytes, shape, DataType.FLOAT32)) {
-                NDArray owned = view.duplicate();
+                NDArray owned = type == DataType.FLOAT32 ? view.duplicate() : view.toType(type, true);
                 owned.setName(name);
                 return owned;
             }

@@ -3,6 +3,7 @@ package io.policylong.model.scoring;
 import ai.djl.Device;
 import io.policylong.model.config.ModelConfig;
 import io.policylong.model.runtime.ChunkSettings;
+import io.policylong.model.runtime.ComputePrecision;
 import io.policylong.model.runtime.DecoderModel;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import java.io.IOException;
@@ -34,13 +35,19 @@ public final class LoadedCheckpoint implements AutoCloseable {
      */
     public static LoadedCheckpoint load(Path directory, Device device, ChunkSettings chunks, long maxBatchTokens)
             throws IOException {
+        return load(directory, device, chunks, maxBatchTokens, ComputePrecision.FLOAT32);
+    }
+
+    /** Loads a checkpoint directory to run its forward pass in {@code precision} (entropy and log-probs in float32). */
+    public static LoadedCheckpoint load(Path directory, Device device, ChunkSettings chunks, long maxBatchTokens,
+            ComputePrecision precision) throws IOException {
         ModelConfig config = ModelConfig.load(directory);
         CheckpointTokenizer tokenizer = null;
         if (Files.exists(directory.resolve(CheckpointTokenizer.FILE_NAME))) {
             tokenizer = CheckpointTokenizer.load(directory);
         }
         try {
-            DecoderModel model = DecoderModel.load(directory, config, device);
+            DecoderModel model = DecoderModel.load(directory, config, device, precision);
             return new LoadedCheckpoint(directory, model, tokenizer, new EntropyScorer(model, chunks, maxBatchTokens));
         } catch (IOException | RuntimeException | Error e) {
             if (tokenizer != null) {
