@@ -79,40 +79,51 @@ public final class BenchServeCommand implements Callable<Integer> {
                     + "waiting up to %d ms; at most %d requests or %.0f s per row%n%n", checkpoint,
                     local.config().architecture().className(), local.config().numLayers(), vocab, length,
                     scoring.maxBatchTokens, scoring.maxDelayMs, requests, seconds);
-            out.printf("| path | clients | requests | tokens/s | p50 ms | p95 ms | p99 ms | mean batch fill |%n"
-                    + "|---|---|---|---|---|---|---|---|%n");
+            out.printf("| path | clients | requests | tokens/s | mean ms | p50 ms | p95 ms | p99 ms | mean batch fill |%n"
+                    + "|---|---|---|---|---|---|---|---|---|%n");
             out.flush();
-            try (MicroBatcher bare = new MicroBatcher(local.scorer(), local.scorer()::validate,
-                    batching.maxBatchTokens(), batching.maxDelay(), batching.queueCapacity(), "bench-bare")) {
-                for (int c : clients) {
-                    Row row = load(c, vocab, request -> bare.submit(request).get());
-                    row.print(out, "bare scorer", c, Double.NaN);
-                }
-            }
             ServedVersions versions = new ServedVersions(ComputeDevice.resolve(scoring.device), scoring.chunks(),
                     batching, 1, null);
             versions.load(0, checkpoint.toAbsolutePath().toString(), CheckpointDigest.weightsSha256(checkpoint)).join();
             ScoringServer server = new ScoringServer(new ServerSettings("127.0.0.1", 0, "policylong", null, 64L << 20,
                     1 << 20, Duration.ofMinutes(5), Duration.ofSeconds(30)), versions).start();
-            try {
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                URI infer = URI.create("http://127.0.0.1:" + server.port() + "/v2/models/policylong/versions/0/infer");
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            URI infer = URI.create("http://127.0.0.1:" + server.port() + "/v2/models/policylong/versions/0/infer");
+            Scoring remote = request -> {
+                HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(infer)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(InferenceJson.writeRequest(null,
+                                List.of(request), 0))).build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (response.statusCode() != 200) {
+                    throw new IllegalStateException("the server answered " + response.statusCode() + ": "
+                            + InferenceJson.errorOf(response.body()));
+                }
+                return InferenceJson.parseResponse(response.body(), List.of(request)).get(0);
+            };
+            try (MicroBatcher bare = new MicroBatcher(local.scorer(), local.scorer()::validate,
+                    batching.maxBatchTokens(), batching.maxDelay(), batching.queueCapacity(), "bench-bare")) {
+                Scoring inProcess = request -> bare.submit(request).get();
+                // Warm both paths up (JIT, the engine's allocator) before anything is timed.
+                load(8, vocab, inProcess, 32);
+                load(8, vocab, remote, 32);
+                double[] overhead = new double[2];
+                // Each client count measures the two paths back to back, so drift on a shared machine hits both.
                 for (int c : clients) {
+                    Row bareRow = load(c, vocab, inProcess, requests);
+                    bareRow.print(out, "bare scorer", c, Double.NaN);
                     long batchesBefore = server.metrics().batches();
                     double fillBefore = server.metrics().batchFillSum();
-                    Row row = load(c, vocab, request -> {
-                        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(infer)
-                                .POST(HttpRequest.BodyPublishers.ofByteArray(InferenceJson.writeRequest(null,
-                                        List.of(request), 0))).build(), HttpResponse.BodyHandlers.ofByteArray());
-                        if (response.statusCode() != 200) {
-                            throw new IllegalStateException("the server answered " + response.statusCode() + ": "
-                                    + InferenceJson.errorOf(response.body()));
-                        }
-                        return InferenceJson.parseResponse(response.body(), List.of(request)).get(0);
-                    });
+                    Row serverRow = load(c, vocab, remote, requests);
                     long batches = server.metrics().batches() - batchesBefore;
-                    double fill = (server.metrics().batchFillSum() - fillBefore) / Math.max(1, batches);
-                    row.print(out, "server (HTTP/1.1, JSON)", c, fill);
+                    serverRow.print(out, "server (HTTP/1.1, JSON)", c,
+                            (server.metrics().batchFillSum() - fillBefore) / Math.max(1, batches));
+                    if (c == 1) {
+                        overhead[0] = serverRow.meanMs() - bareRow.meanMs();
+                        overhead[1] = 1;
+                    }
+                }
+                if (overhead[1] > 0) {
+                    out.printf(Locale.ROOT, "%nremote path overhead per request at 1 client (mean latency, server minus "
+                            + "bare scorer): %.1f ms%n", overhead[0]);
                 }
             } finally {
                 server.stop();
@@ -127,12 +138,16 @@ public final class BenchServeCommand implements Callable<Integer> {
     }
 
     private record Row(int requests, double seconds, long tokens, List<Double> latenciesMs) {
+        double meanMs() {
+            return latenciesMs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        }
+
         void print(PrintWriter out, String path, int clients, double fill) {
             List<Double> sorted = new ArrayList<>(latenciesMs);
             Collections.sort(sorted);
-            out.printf(Locale.ROOT, "| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %s |%n", path, clients, requests,
-                    tokens / seconds, percentile(sorted, 0.50), percentile(sorted, 0.95), percentile(sorted, 0.99),
-                    Double.isNaN(fill) ? "–" : String.format(Locale.ROOT, "%.2f", fill));
+            out.printf(Locale.ROOT, "| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %s |%n", path, clients,
+                    requests, tokens / seconds, meanMs(), percentile(sorted, 0.50), percentile(sorted, 0.95),
+                    percentile(sorted, 0.99), Double.isNaN(fill) ? "–" : String.format(Locale.ROOT, "%.2f", fill));
             out.flush();
         }
 
@@ -142,9 +157,8 @@ public final class BenchServeCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code clients} threads send requests until {@code requests} are done or the time is up. */
-    private Row load(int clientCount, int vocab, Scoring scoring) throws Exception {
-        scoring.score(request(vocab, -1)); // warm-up, not counted
+    /** {@code clients} threads send up to {@code limit} requests, until they are done or the time is up. */
+    private Row load(int clientCount, int vocab, Scoring scoring, int limit) throws Exception {
         AtomicInteger started = new AtomicInteger();
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -155,7 +169,7 @@ public final class BenchServeCommand implements Callable<Integer> {
             for (int c = 0; c < clientCount; c++) {
                 running.add(pool.submit(() -> {
                     int n;
-                    while ((n = started.getAndIncrement()) < requests && System.nanoTime() < deadline) {
+                    while ((n = started.getAndIncrement()) < limit && System.nanoTime() < deadline) {
                         ScoreRequest request = request(vocab, n);
                         long t = System.nanoTime();
                         scoring.score(request);
