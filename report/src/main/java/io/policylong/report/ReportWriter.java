@@ -1,73 +1,37 @@
 package io.policylong.report;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonSerializer;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Base64;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
-import org.jfree.chart.ChartFactory;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * Writes a {@link CurriculumReport} as {@code report.json} and as {@code index.html}, a self-contained page (its
- * charts are PNGs drawn with JFreeChart and embedded) showing the same numbers. Both files are written under
- * hidden names and renamed into place, so a reader never sees half a report.
+ * charts are PNGs drawn with JFreeChart and embedded) showing the same numbers ({@link ReportFiles}: written under
+ * hidden names and renamed into place).
  */
 public final class ReportWriter {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .registerModule(new SimpleModule().addSerializer(Double.class, new NanAsNull())
-                    .addSerializer(Double.TYPE, new NanAsNull()));
-
     private ReportWriter() {
     }
 
     /** Writes both files into {@code directory}. */
     public static void write(CurriculumReport report, Path directory) throws IOException {
-        System.setProperty("java.awt.headless", "true");
         Files.createDirectories(directory);
-        replace(directory.resolve("report.json"), JSON.writeValueAsString(report));
-        replace(directory.resolve("index.html"), html(report));
+        ReportFiles.writeAtomically(directory.resolve("report.json"), ReportFiles.json(report));
+        ReportFiles.writeAtomically(directory.resolve("index.html"), html(report));
     }
 
     /** The JSON form of a report. */
     public static String json(CurriculumReport report) throws IOException {
-        return JSON.writeValueAsString(report);
-    }
-
-    private static void replace(Path file, String text) throws IOException {
-        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(temp, text, StandardCharsets.UTF_8);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return ReportFiles.json(report);
     }
 
     static String html(CurriculumReport report) throws IOException {
         StringBuilder page = new StringBuilder();
-        page.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>PolicyLong curriculum</title>")
-                .append("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}")
-                .append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}img{margin:1em 1em 0 0}</style>")
-                .append("</head><body>\n<h1>Curriculum per policy version</h1>\n");
+        page.append(ReportFiles.pageStart("Curriculum per policy version"));
         page.append("<table><tr><th>version</th><th>samples</th><th>documents</th><th>anchors / doc</th>")
                 .append("<th>anchor entropy</th><th>positives / doc</th><th>hard negatives / doc</th>")
                 .append("<th>dI positives (p50)</th><th>dI hard negatives (p50)</th><th>compared docs</th>")
@@ -88,14 +52,14 @@ public final class ReportWriter {
             page.append("</tr>\n");
         }
         page.append("</table>\n");
-        page.append(image(chart("Contexts per document", "policy version", "per document", report,
+        page.append(Charts.image(chart("Contexts per document", "policy version", "per document", report,
                 new String[] {"positives", "hard negatives", "anchors"},
                 v -> v.positivesPerDocument(), v -> v.hardNegativesPerDocument(), v -> v.anchorsPerDocument())));
-        page.append(image(chart("dI of verified contexts", "policy version", "dI", report,
+        page.append(Charts.image(chart("dI of verified contexts", "policy version", "dI", report,
                 new String[] {"positives p10", "positives p50", "positives p90", "hard negatives p50"},
                 v -> v.positiveGain().p10(), v -> v.positiveGain().p50(), v -> v.positiveGain().p90(),
                 v -> v.hardNegativeGain().p50())));
-        page.append(image(chart("Change from the version before", "policy version", "share", report,
+        page.append(Charts.image(chart("Change from the version before", "policy version", "share", report,
                 new String[] {"positives no longer positive", "hard negatives now positive", "anchors learned",
                     "new anchors"},
                 VersionCurriculum::positivesNoLongerPositive, VersionCurriculum::hardNegativesNowPositive,
@@ -110,14 +74,16 @@ public final class ReportWriter {
             XYSeries newest = new XYSeries("newest announced version");
             XYSeries sampled = new XYSeries("mean version of the samples");
             for (TrainerCurriculum.Step s : trainer.steps()) {
-                add(loss, s.step(), s.trainLoss());
-                add(heldOut, s.step(), s.heldOutLoss());
-                add(heldOutSamples, s.step(), s.heldOutSampleLoss());
+                Charts.add(loss, s.step(), s.trainLoss());
+                Charts.add(heldOut, s.step(), s.heldOutLoss());
+                Charts.add(heldOutSamples, s.step(), s.heldOutSampleLoss());
                 newest.add(s.step(), s.newestVersion());
-                add(sampled, s.step(), s.meanSampleVersion());
+                Charts.add(sampled, s.step(), s.meanSampleVersion());
             }
-            page.append(image(lineChart("Trainer loss", "step", "nats per token", loss, heldOut, heldOutSamples)));
-            page.append(image(lineChart("Versions trained on", "step", "version", newest, sampled)));
+            page.append(Charts.image(Charts.lineChart("Trainer loss", "step", "nats per token", true, loss, heldOut,
+                    heldOutSamples)));
+            page.append(Charts.image(Charts.lineChart("Versions trained on", "step", "version", true, newest,
+                    sampled)));
         }
         JobTelemetry job = report.job();
         if (job != null) {
@@ -135,12 +101,12 @@ public final class ReportWriter {
                 page.append("<tr><td>").append(v.version()).append("</td><td>").append(number(latency))
                         .append("</td><td>").append(v.screenings()).append("</td><td>")
                         .append(number(v.screeningsPerSecond())).append("</td></tr>\n");
-                add(swap, v.version(), latency);
-                add(rate, v.version(), v.screeningsPerSecond());
+                Charts.add(swap, v.version(), latency);
+                Charts.add(rate, v.version(), v.screeningsPerSecond());
             }
             page.append("</table>\n");
-            page.append(image(lineChart("Following the versions", "policy version", "seconds, per second", swap,
-                    rate)));
+            page.append(Charts.image(Charts.lineChart("Following the versions", "policy version",
+                    "seconds, per second", true, swap, rate)));
         }
         page.append("\n<p>The same numbers: <a href=\"report.json\">report.json</a>.</p>\n</body></html>\n");
         return page.toString();
@@ -153,58 +119,13 @@ public final class ReportWriter {
         for (int i = 0; i < names.length; i++) {
             series[i] = new XYSeries(names[i]);
             for (VersionCurriculum v : report.versions()) {
-                add(series[i], v.version(), values[i].applyAsDouble(v));
+                Charts.add(series[i], v.version(), values[i].applyAsDouble(v));
             }
         }
-        return lineChart(title, x, y, series);
-    }
-
-    private static JFreeChart lineChart(String title, String x, String y, XYSeries... series) {
-        XYSeriesCollection data = new XYSeriesCollection();
-        for (XYSeries s : series) {
-            data.addSeries(s);
-        }
-        JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, data, PlotOrientation.VERTICAL, true, false,
-                false);
-        XYPlot plot = chart.getXYPlot();
-        // Versions and steps are whole numbers.
-        ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        for (int i = 0; i < series.length; i++) {
-            renderer.setSeriesStroke(i, new BasicStroke(2f));
-        }
-        plot.setRenderer(renderer);
-        return chart;
-    }
-
-    private static void add(XYSeries series, double x, double y) {
-        if (Double.isFinite(y)) {
-            series.add(x, y);
-        }
-    }
-
-    private static String image(JFreeChart chart) throws IOException {
-        BufferedImage image = chart.createBufferedImage(640, 360);
-        return "<img alt=\"" + chart.getTitle().getText() + "\" src=\"data:image/png;base64,"
-                + Base64.getEncoder().encodeToString(ChartUtils.encodeAsPNG(image)) + "\">\n";
+        return Charts.lineChart(title, x, y, true, series);
     }
 
     private static String number(double d) {
         return Double.isFinite(d) ? String.format(Locale.ROOT, "%.3f", d) : "–";
-    }
-
-    /** JSON has no NaN: a missing number is null. */
-    private static final class NanAsNull extends JsonSerializer<Double> {
-        @Override
-        public void serialize(Double value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
-            if (value == null || !Double.isFinite(value)) {
-                gen.writeNull();
-            } else {
-                gen.writeNumber(value);
-            }
-        }
     }
 }

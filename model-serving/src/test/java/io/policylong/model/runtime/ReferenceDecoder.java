@@ -8,13 +8,13 @@ import java.util.Map;
  * A straightforward double-precision Qwen2/Llama forward pass over one sequence, written independently of
  * the DJL decoder (plain loops, no chunking, its own rotary frequencies), used as the ground truth.
  */
-final class ReferenceDecoder {
+public final class ReferenceDecoder {
     private final ModelConfig c;
     private final Map<String, float[]> w;
     private final double[] invFreq;
     private final double ropeScale;
 
-    ReferenceDecoder(ModelConfig config, Map<String, float[]> weights) {
+    public ReferenceDecoder(ModelConfig config, Map<String, float[]> weights) {
         this.c = config;
         this.w = weights;
         int d = config.headDim();
@@ -62,7 +62,7 @@ final class ReferenceDecoder {
     }
 
     /** Entropy (row 0) and log-probability of the next token (row 1) at positions 0..n-2. */
-    double[][] score(long[] ids) {
+    public double[][] score(long[] ids) {
         int n = ids.length;
         int hid = c.hiddenSize();
         double[][] x = new double[n][hid];
