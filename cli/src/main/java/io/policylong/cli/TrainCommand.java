@@ -186,6 +186,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Total optimizer steps (a continued run may extend them). Default: ${DEFAULT-VALUE}.")
     long steps;
 
+    @Option(names = "--token-budget", defaultValue = "0", paramLabel = "TOKENS",
+            description = "Stop after the first step at which this many tokens have been trained on (a continued run's "
+                    + "earlier tokens count), with a checkpoint; 0: no budget, --steps decides. Default: "
+                    + "${DEFAULT-VALUE}.")
+    long tokenBudget;
+
     @Option(names = "--warmup", defaultValue = "100", description = "Warm-up steps. Default: ${DEFAULT-VALUE}.")
     long warmup;
 
@@ -354,7 +360,7 @@ public final class TrainCommand implements Callable<Integer> {
                 stream.withMinimumVersion(announcer::lastVersion);
             }
             Trainer trainer = new Trainer(model, optimizer, packer, evaluation, settings, out, tokenizerJson,
-                    announcer, announceEvery, log, console);
+                    announcer, announceEvery, log, console).stoppingAfterTokens(tokenBudget);
             TrainerState last;
             try {
                 last = trainer.run(resumed);

@@ -135,6 +135,20 @@ class TrainOnSamplesTest {
     }
 
     @Test
+    void aTokenBudgetStopsAtTheFirstStepThatReachesItWithACheckpoint() throws Exception {
+        Path samples = dir.resolve("samples");
+        commit(inProgress(samples, "samples-a-0.jsonl", json(0, 1, 2, 3, 4)), "samples-a-0.jsonl");
+        Path out = dir.resolve("budget");
+        long budget = length(0) + length(1) + 1;
+        String printed = train(0, args(samples, out, "--steps", "5", "--token-budget",
+                String.valueOf(budget)));
+        assertTrue(printed.contains("token budget of " + budget + " reached at step 3"), printed);
+        TrainerState three = TrainerState.read(out.resolve("step-00000003"));
+        assertEquals(length(0) + length(1) + length(2), three.tokens());
+        assertTrue(Files.notExists(out.resolve("step-00000004")));
+    }
+
+    @Test
     void heldOutSamplesAreEvaluatedAtEveryCheckpointAndNeverTrainedOnAcrossARestart() throws Exception {
         Path samples = dir.resolve("samples");
         commit(inProgress(samples, "samples-a-0.jsonl", json(0, 1, 2, 3, 4)), "samples-a-0.jsonl");

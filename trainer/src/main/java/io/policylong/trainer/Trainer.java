@@ -39,6 +39,7 @@ public final class Trainer {
     private final int announceEvery;
     private final TrainingLog log;
     private final PrintWriter console;
+    private long tokenBudget;
 
     public Trainer(TrainableDecoder model, AdamW optimizer, BatchSource packer, List<long[]> heldOut,
             TrainingSettings settings, Path outputDirectory, Path tokenizerJson, TrainerAnnouncer announcer,
@@ -57,7 +58,20 @@ public final class Trainer {
     }
 
     /**
-     * Trains from the step after {@code start} up to the schedule's total steps.
+     * Stops after the first step at which the run has trained on at least {@code tokens} tokens (counted from the
+     * start of training, a continued run's earlier tokens included), with a checkpoint of that step; 0: no budget.
+     * Runs compared on the same budget train on the same amount of data whatever their rows' lengths.
+     */
+    public Trainer stoppingAfterTokens(long tokens) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("the token budget must be 0 or more, not " + tokens);
+        }
+        this.tokenBudget = tokens;
+        return this;
+    }
+
+    /**
+     * Trains from the step after {@code start} up to the schedule's total steps (or the token budget).
      *
      * @return the state of the last checkpoint written
      */
@@ -128,7 +142,8 @@ public final class Trainer {
                 intervalNorm += norm;
                 intervalSteps++;
             }
-            boolean save = step % settings.saveEvery() == 0 || step == total
+            boolean budgetSpent = tokenBudget > 0 && tokens >= tokenBudget;
+            boolean save = step % settings.saveEvery() == 0 || step == total || budgetSpent
                     || (announcer != null && announceEvery > 0 && step % announceEvery == 0);
             if (step % settings.logEvery() == 0 || save) {
                 double seconds = (System.nanoTime() - intervalStart) / 1e9;
@@ -161,6 +176,10 @@ public final class Trainer {
                 intervalTokens = 0;
                 intervalAllSteps = 0;
                 intervalStart = System.nanoTime();
+            }
+            if (budgetSpent) {
+                console.printf("train: token budget of %d reached at step %d (%d tokens)%n", tokenBudget, step, tokens);
+                return last;
             }
         }
         return last;
