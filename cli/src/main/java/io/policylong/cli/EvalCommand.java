@@ -2,12 +2,10 @@ package io.policylong.cli;
 
 import io.policylong.evaluation.EvalReport;
 import io.policylong.evaluation.Haystack;
-import io.policylong.evaluation.Probe;
+import io.policylong.evaluation.ProbeEvaluation;
 import io.policylong.evaluation.ProbeGenerator;
-import io.policylong.evaluation.ProbeResult;
 import io.policylong.evaluation.ProbeScorer;
 import io.policylong.evaluation.ProbeTask;
-import io.policylong.evaluation.TaskSummary;
 import io.policylong.model.runtime.ComputeDevice;
 import io.policylong.model.scoring.LoadedCheckpoint;
 import io.policylong.model.scoring.TokenPredictor;
@@ -18,10 +16,8 @@ import io.policylong.serving.ScoringOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -115,22 +111,11 @@ public final class EvalCommand implements Callable<Integer> {
             err.printf("eval: %s, %d tasks at %s tokens, %d probes each, seed %d%s%n", checkpoint, chosen.size(),
                     lengths, probes, seed, noGreedy ? ", teacher-forced only" : "");
             err.flush();
-            List<ProbeResult> results = new ArrayList<>();
-            for (ProbeTask task : chosen) {
-                for (int length : lengths) {
-                    long start = System.nanoTime();
-                    List<Probe> cell = generator.generate(task, length, probes);
-                    List<ProbeResult> scored = scorer.score(cell);
-                    results.addAll(scored);
-                    TaskSummary s = TaskSummary.of(scored).get(0);
-                    err.printf(Locale.ROOT, "eval: %s at %d: logprob/token %.3f (control %.3f), top-1 %.2f%s in %.0f s%n",
-                            task.label(), length, s.meanLogprob().mean(), s.controlMeanLogprob().mean(),
-                            s.topRank().mean(), noGreedy ? "" : String.format(Locale.ROOT, ", match %.2f",
-                                    s.match().mean()), (System.nanoTime() - start) / 1e9);
-                    err.flush();
-                }
-            }
-            EvalReport report = new EvalReport(checkpoint.toString(), seed, probes, TaskSummary.of(results), results);
+            EvalReport report = ProbeEvaluation.run(checkpoint.toString(), generator, scorer, chosen, lengths, probes,
+                    seed, line -> {
+                        err.println("eval: " + line);
+                        err.flush();
+                    });
             report.write(out);
             spec.commandLine().getOut().print(report.table());
             spec.commandLine().getOut().flush();

@@ -127,6 +127,10 @@ public final class LoopCommand implements Callable<Integer> {
             description = "How often the loop's progress line is printed. Default: ${DEFAULT-VALUE}.")
     long progressEvery;
 
+    @Option(names = "--seed", defaultValue = "1", description = "Trainer: data seed (replay, batches). Default: "
+            + "${DEFAULT-VALUE}.")
+    long seed;
+
     @Option(names = "--stale-samples",
             description = "Let the trainer also train on samples of versions older than its newest announcement (by "
                     + "default it waits for the job to screen under that version, so that every version is screened).")
@@ -302,7 +306,7 @@ public final class LoopCommand implements Callable<Integer> {
                 "--warmup", String.valueOf(Math.max(1, steps / 10)), "--anchor-loss-weight",
                 String.valueOf(anchorLossWeight), "--replay", String.valueOf(replay), "--log-every", "1",
                 "--eval-rows", String.valueOf(Files.isRegularFile(heldOut) ? evalRows : 0), "--held-out-samples",
-                String.valueOf(heldOutSamples), "--run", "loop", "--device", "cpu"));
+                String.valueOf(heldOutSamples), "--seed", String.valueOf(seed), "--run", "loop", "--device", "cpu"));
         if (Files.isRegularFile(heldOut)) {
             command.addAll(List.of("--held-out", heldOut.toString()));
         }

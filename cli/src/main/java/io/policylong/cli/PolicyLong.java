@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         description = "PolicyLong Stream: on-policy long-context training data.",
         subcommands = {RunCommand.class, LoopCommand.class, ReportCommand.class, IndexCommand.class, CorpusCommand.class, TrainCommand.class, PublishCheckpointCommand.class,
             BrokerCommand.class, ProduceCorpusCommand.class,
-            ExportCheckpointCommand.class, ScoreCommand.class, io.policylong.serving.ServeCommand.class, EvalCommand.class,
+            ExportCheckpointCommand.class, ScoreCommand.class, io.policylong.serving.ServeCommand.class, EvalCommand.class, ExperimentCommand.class,
             BenchCommand.class, RandomCheckpointCommand.class, CommandLine.HelpCommand.class})
 public final class PolicyLong implements Runnable {
     @CommandLine.Spec

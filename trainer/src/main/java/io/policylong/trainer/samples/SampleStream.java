@@ -60,7 +60,6 @@ public final class SampleStream implements BatchSource, AutoCloseable {
     private Duration reuseAfter;
     private final List<SampleRow> newestRows = new ArrayList<>();
     private long newestVersion = Long.MIN_VALUE;
-    private int reuseNext;
     private java.util.function.LongSupplier minimumVersion = () -> Long.MIN_VALUE;
     private int heldOutWanted;
     private final List<String> heldOutLines = new ArrayList<>();
@@ -108,7 +107,8 @@ public final class SampleStream implements BatchSource, AutoCloseable {
 
     /**
      * When no fresh sample has come for {@code after}, trains again on the samples of the newest version already
-     * used (in turn, counted as reused) rather than wait: the job may have screened everything under that version.
+     * used (drawn at random with the stream's seed, counted as reused) rather than wait: the job may have screened
+     * everything under that version.
      * Samples older than the minimum version are never reused.
      */
     public SampleStream reusingNewestAfter(Duration after) {
@@ -224,7 +224,7 @@ public final class SampleStream implements BatchSource, AutoCloseable {
             if (reuseAfter != null && now - waitStart >= reuseAfter.toNanos() && !newestRows.isEmpty()
                     && newestVersion >= minimumVersion.getAsLong()) {
                 reusedRows++;
-                return newestRows.get(reuseNext++ % newestRows.size());
+                return newestRows.get(random.nextInt(newestRows.size()));
             }
             if (waitLimit != null && now - waitStart >= waitLimit.toNanos()) {
                 throw new SourceExhaustedException("no new sample committed for " + waitLimit.toSeconds()

@@ -32,7 +32,7 @@ class SampleStreamTest {
     }
 
     @Test
-    void whenFreshSamplesRunOutTheNewestVersionsAreUsedAgainInTurn(@TempDir Path dir) throws Exception {
+    void whenFreshSamplesRunOutTheNewestVersionsAreUsedAgainAtRandom(@TempDir Path dir) throws Exception {
         Files.write(dir.resolve("samples-a-0.jsonl"), List.of(sample("old", 0), sample("x", 1), sample("y", 1)));
         SampleStream stream = stream(dir).reusingNewestAfter(Duration.ofMillis(100));
         List<Long> versions = new ArrayList<>();
