@@ -184,13 +184,9 @@ public final class ScoringServer implements AutoCloseable {
                     }
                     String suffix = model.group(3);
                     if ("/infer".equals(suffix) && method.equals("POST")) {
-                        if (draining) {
-                            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-                            metrics.request(Outcome.UNAVAILABLE, seconds(start));
-                            return error(response, callback, 503, "the server is shutting down; retry on another");
-                        }
+                        // Counted before anything else, so that a stop that has begun waits for it or refused it.
                         inFlight.incrementAndGet();
-                        infer(request, response, new Callback.Nested(callback) {
+                        Callback tracked = new Callback.Nested(callback) {
                             @Override
                             public void succeeded() {
                                 inFlight.decrementAndGet();
@@ -202,7 +198,16 @@ public final class ScoringServer implements AutoCloseable {
                                 inFlight.decrementAndGet();
                                 super.failed(x);
                             }
-                        }, model.group(2), start);
+                        };
+                        if (draining) {
+                            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+                            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                            fail(response, tracked, start, Outcome.UNAVAILABLE, 503, "the server is shutting down; "
+                                    + "retry on another");
+                            return true;
+                        }
+                        guarded(response, tracked, start, () -> infer(request, response, tracked, model.group(2),
+                                start));
                         return true;
                     }
                     if (method.equals("GET")) {
@@ -345,15 +350,25 @@ public final class ScoringServer implements AutoCloseable {
             } catch (ServedVersions.UnknownVersionException e) {
                 fail(response, callback, start, Outcome.NOT_FOUND, 404, e.getMessage());
                 return;
+            } catch (IllegalArgumentException e) {
+                // A descriptor naming a checkpoint this server cannot load (not local, say).
+                fail(response, callback, start, Outcome.BAD_REQUEST, 400, "policy version " + version + " could not "
+                        + "be loaded: " + e.getMessage());
+                return;
             }
-            body(request, response, callback, start, bytes -> served.whenComplete((s, failure) -> {
-                if (failure != null) {
-                    fail(response, callback, start, Outcome.NOT_FOUND, 404, "policy version " + version
-                            + " could not be loaded: " + cause(failure).getMessage());
-                } else {
-                    score(request, response, callback, s, bytes, start);
-                }
-            }));
+            body(request, response, callback, start, bytes -> served.whenComplete((s, failure) -> guarded(response,
+                    callback, start, () -> {
+                        if (failure == null) {
+                            score(request, response, callback, s, bytes, start);
+                        } else if (cause(failure) instanceof IllegalArgumentException) {
+                            fail(response, callback, start, Outcome.BAD_REQUEST, 400, "policy version " + version
+                                    + " could not be loaded: " + cause(failure).getMessage());
+                        } else {
+                            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+                            fail(response, callback, start, Outcome.UNAVAILABLE, 503, "policy version " + version
+                                    + " could not be loaded here: " + cause(failure).getMessage());
+                        }
+                    })));
         }
 
         private void score(Request request, Response response, Callback callback, ServedVersions.Served served,
@@ -364,6 +379,11 @@ public final class ScoringServer implements AutoCloseable {
                         settings.maxRequestTokens());
             } catch (InvalidInferenceRequestException e) {
                 fail(response, callback, start, Outcome.BAD_REQUEST, 400, e.getMessage());
+                return;
+            }
+            if (parsed.sha256() != null && !parsed.sha256().equals(served.sha256())) {
+                fail(response, callback, start, Outcome.CONFLICT, 409, "policy version " + served.version()
+                        + " is served with weights " + served.sha256() + ", not the " + parsed.sha256() + " asked for");
                 return;
             }
             List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
@@ -378,6 +398,9 @@ public final class ScoringServer implements AutoCloseable {
                         return;
                     }
                     futures.add(f);
+                    if (f.isCompletedExceptionally()) {
+                        break; // it failed validation: no need to queue the rest
+                    }
                 }
             } catch (RejectedExecutionException e) {
                 futures.forEach(g -> g.cancel(false));
@@ -390,8 +413,9 @@ public final class ScoringServer implements AutoCloseable {
             request.addFailureListener(t -> futures.forEach(f -> f.completeExceptionally(
                     new CancellationException("the client went away (" + t + ")"))));
             long timeout = parsed.timeoutMillis() > 0 ? parsed.timeoutMillis() : settings.requestTimeout().toMillis();
+            // The answer is written on the server's threads, not on the batcher's (which would hold up the next batch).
             CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).orTimeout(timeout, TimeUnit.MILLISECONDS)
-                    .whenComplete((ignored, failure) -> {
+                    .whenCompleteAsync((ignored, failure) -> guarded(response, callback, start, () -> {
                         if (failure == null) {
                             List<ScoreResult> results = futures.stream().map(CompletableFuture::join).toList();
                             byte[] bytes = InferenceJson.writeResponse(settings.modelName(), served.version(), parsed,
@@ -413,7 +437,7 @@ public final class ScoringServer implements AutoCloseable {
                         } else {
                             fail(response, callback, start, Outcome.FAILED, 500, String.valueOf(cause.getMessage()));
                         }
-                    });
+                    }), server.getThreadPool());
         }
 
         /** Reads the body (up to the limit) and hands it on; an oversize body is a 400. */
@@ -434,6 +458,15 @@ public final class ScoringServer implements AutoCloseable {
                             then.accept(bytes);
                         }
                     });
+        }
+
+        /** Runs a step of a request; whatever it throws is the request's 500 (a request is never left unanswered). */
+        private void guarded(Response response, Callback callback, long start, Runnable step) {
+            try {
+                step.run();
+            } catch (RuntimeException | Error e) {
+                fail(response, callback, start, Outcome.FAILED, 500, e.toString());
+            }
         }
 
         private void fail(Response response, Callback callback, long start, Outcome outcome, int status,

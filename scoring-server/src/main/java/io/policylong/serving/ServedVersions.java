@@ -66,6 +66,12 @@ public final class ServedVersions implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Frees run here, not behind loads waiting on the loader: a version evicted for another is freed at once. */
+    private final ExecutorService freer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "version-freer");
+        t.setDaemon(true);
+        return t;
+    });
     private boolean closed;
 
     /**
@@ -126,7 +132,7 @@ public final class ServedVersions implements AutoCloseable {
             if (error != null) {
                 forget(version, loading); // a failed load is not remembered: a later request tries again
             } else {
-                evictBeyondLimit();
+                evictBeyondLimit(version);
             }
         });
         return loading;
@@ -175,7 +181,7 @@ public final class ServedVersions implements AutoCloseable {
         if (removed == null) {
             return false;
         }
-        removed.thenAcceptAsync(this::free, loader);
+        removed.thenAcceptAsync(this::free, freer);
         return true;
     }
 
@@ -217,6 +223,15 @@ public final class ServedVersions implements AutoCloseable {
 
     private List<ScoreResult> measure(LoadedCheckpoint checkpoint, List<ScoreRequest> requests) {
         List<ScoreResult> results = checkpoint.scorer().score(requests);
+        for (ScoreResult r : results) {
+            for (int i = 0; i < r.size(); i++) {
+                if (!Float.isFinite(r.entropy()[i]) || Float.isNaN(r.logprob()[i])) {
+                    // A reduced-precision forward pass that overflowed: fail rather than answer with garbage.
+                    throw new IllegalStateException("the model produced a non-finite score (in " + precision.label()
+                            + ", activations can overflow: serve with --compute-dtype float32)");
+                }
+            }
+        }
         if (metrics != null) {
             long tokens = 0;
             double flops = 0;
@@ -246,13 +261,20 @@ public final class ServedVersions implements AutoCloseable {
         versions.remove(version, loading);
     }
 
-    private void evictBeyondLimit() {
+    /**
+     * Unloads the lowest loaded versions beyond the limit, never the one just loaded (it was loaded because a request
+     * needs it: evicting it would have that request load it again, and again).
+     */
+    private void evictBeyondLimit(long justLoaded) {
         List<Long> evict = new ArrayList<>();
         synchronized (this) {
             List<Long> done = versions.entrySet().stream().filter(e -> e.getValue().isDone()
                     && !e.getValue().isCompletedExceptionally()).map(Map.Entry::getKey).toList();
-            for (int i = 0; i < done.size() - maxResident; i++) {
-                evict.add(done.get(i));
+            int excess = done.size() - maxResident;
+            for (int i = 0; i < done.size() && evict.size() < excess; i++) {
+                if (done.get(i) != justLoaded) {
+                    evict.add(done.get(i));
+                }
             }
         }
         evict.forEach(this::unload);
@@ -283,5 +305,11 @@ public final class ServedVersions implements AutoCloseable {
             }
         }
         loader.shutdown();
+        freer.shutdown();
+        try {
+            freer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES); // evictions already under way
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -18,7 +18,7 @@ import java.util.function.DoubleSupplier;
 public final class ServerMetrics {
     /** How a request ended; the {@code outcome} label. */
     public enum Outcome {
-        OK, BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, OVERLOADED, TIMED_OUT, CANCELLED, UNAVAILABLE, FAILED;
+        OK, BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, CONFLICT, OVERLOADED, TIMED_OUT, CANCELLED, UNAVAILABLE, FAILED;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);

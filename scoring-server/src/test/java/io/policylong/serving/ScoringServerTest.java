@@ -197,6 +197,9 @@ class ScoringServerTest {
                     + " {\"name\": \"lengths\", \"datatype\": \"INT64\", \"shape\": [2], \"data\": [1, 1]}]}",
                     "lengths add up to 2, but input_ids has 3 tokens"},
                 {"not json", "the body is not JSON"},
+                {"{\"inputs\": [{\"name\": \"input_ids\", \"datatype\": \"INT64\", \"shape\": [3], \"data\": [1, 2, 3]},"
+                    + " {\"name\": \"lengths\", \"datatype\": \"INT64\", \"shape\": [2], \"data\": [1, 9223372036854775807]}]}",
+                    "lengths add up to more than the 3 tokens"},
             };
             for (String[] c : cases) {
                 Reply reply = call(server, "POST", infer, c[0]);
@@ -217,13 +220,42 @@ class ScoringServerTest {
             assertEquals(400, wrongDigest.status());
             assertTrue(wrongDigest.json().path("error").asText().contains("not the announced"), wrongDigest.body());
             String metrics = call(server, "GET", "/metrics", null).body();
-            assertTrue(metrics.contains("policylong_serve_requests_total{outcome=\"bad_request\"} 11.0"), metrics);
+            assertTrue(metrics.contains("policylong_serve_requests_total{outcome=\"bad_request\"} 12.0"), metrics);
             assertTrue(metrics.contains("policylong_serve_requests_total{outcome=\"not_found\"} 1.0"), metrics);
         }
     }
 
     private static String zeros(int n) {
         return "[" + String.join(",", java.util.Collections.nCopies(n, "0")) + "]";
+    }
+
+    @Test
+    void aVersionJustLoadedIsNeverTheOneEvictedAndOtherWeightsUnderAVersionAreRefused() throws Exception {
+        try (ScoringServer server = server()) {
+            // Two resident (the limit), then a lower version: the old code evicted that one at once, so a client
+            // that had it loaded for its request found it gone, and loaded it again, and again.
+            assertEquals(200, call(server, "POST", "/v2/repository/models/policylong/load", load(6, v0)).status());
+            assertEquals(200, call(server, "POST", "/v2/repository/models/policylong/load", load(7, v1)).status());
+            assertEquals(200, call(server, "POST", "/v2/repository/models/policylong/load", load(5, v1)).status());
+            ScoreRequest request = ScoreRequest.allPositions(TestCheckpoints.tokens(12, VOCAB, 1));
+            assertScoredAsInProcess(local1, request, infer(server, 5, List.of(request)).get(0));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (call(server, "GET", "/v2/models/policylong/versions/6", null).status() != 404
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(404, call(server, "GET", "/v2/models/policylong/versions/6", null).status(),
+                    "the lowest other version made room");
+
+            String wrongWeights = new String(InferenceJson.writeRequest(null, List.of(request), 0,
+                    CheckpointDigest.weightsSha256(v0)), StandardCharsets.UTF_8);
+            Reply conflict = call(server, "POST", "/v2/models/policylong/versions/5/infer", wrongWeights);
+            assertEquals(409, conflict.status(), conflict.body());
+            assertTrue(conflict.json().path("error").asText().contains("is served with weights"), conflict.body());
+            String rightWeights = new String(InferenceJson.writeRequest(null, List.of(request), 0,
+                    CheckpointDigest.weightsSha256(v1)), StandardCharsets.UTF_8);
+            assertEquals(200, call(server, "POST", "/v2/models/policylong/versions/5/infer", rightWeights).status());
+        }
     }
 
     @Test

@@ -115,8 +115,13 @@ public final class RemoteScoring implements ScoringBackend {
             @Override
             public CompletableFuture<ScoreResult> submit(ScoreRequest request) throws InterruptedException {
                 inFlight.acquire();
-                CompletableFuture<ScoreResult> result = client.score(policy.version(), policy.uri(), policy.sha256(),
-                        request);
+                CompletableFuture<ScoreResult> result;
+                try {
+                    result = client.score(policy.version(), policy.uri(), policy.sha256(), request);
+                } catch (RuntimeException | Error e) {
+                    inFlight.release();
+                    throw e;
+                }
                 result.whenComplete((r, e) -> inFlight.release());
                 return result;
             }

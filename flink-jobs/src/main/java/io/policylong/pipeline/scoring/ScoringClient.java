@@ -13,7 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,10 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * over the servers through one shared HTTP client (its connection pool; HTTP/2 where the server upgrades to it). A
  * server that refuses the connection, fails or answers {@code 503} is taken out for a while (longer while it keeps
  * failing) and tried again after;
- * {@code 429}/{@code 503}/connection errors are retried with exponential backoff and jitter (honouring
- * {@code Retry-After}), on the next server, until the caller gives up (cancels the future): a server that is down
- * delays scoring and loses nothing. A version a server has not loaded is loaded there through the repository API with
- * the announced checkpoint and digest, then asked again. A {@code 400} (the request itself is wrong) fails at once.
+ * {@code 429}/{@code 503}/{@code 504}/connection errors are retried with exponential backoff and jitter (at least
+ * the server's {@code Retry-After}), on the next server, until the caller gives up (cancels the future): a server that
+ * is down delays scoring and loses nothing. A version a server has not loaded is loaded there through the repository
+ * API with the announced checkpoint and digest (once per try), then asked again. Every request names the weights it
+ * means ({@code parameters.sha256}), so a server holding other weights under the version refuses ({@code 409}). A
+ * {@code 400}/{@code 409} (the request itself is wrong) fails at once, a {@code 500} after three tries.
  * Scores are a pure function of (version, sequence), so a retry never changes a result.
  */
 public final class ScoringClient implements AutoCloseable {
@@ -47,6 +51,8 @@ public final class ScoringClient implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong loads = new AtomicLong();
+    private final Set<CompletableFuture<ScoreResult>> pending = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     /** One server and until when it is out. */
     private static final class Endpoint {
@@ -74,16 +80,25 @@ public final class ScoringClient implements AutoCloseable {
         }
     }
 
-    /** A response that asks for another try (after {@code delay}, when the server said). */
+    /**
+     * A response that asks for another try: after at least {@code delay} (when the server said, else null), and with
+     * the server taken out for a while only when {@code serverDown} (it is draining, say; an overloaded or slow server
+     * is not down).
+     */
     private static final class RetryableException extends IOException {
         private static final long serialVersionUID = 1L;
         final Duration delay;
+        final boolean serverDown;
 
-        RetryableException(String message, Duration delay) {
+        RetryableException(String message, Duration delay, boolean serverDown) {
             super(message);
             this.delay = delay;
+            this.serverDown = serverDown;
         }
     }
+
+    /** Server errors (500) a request may meet before it fails: a request that breaks the model breaks it every time. */
+    private static final int SERVER_ERRORS_PER_REQUEST = 3;
 
     /**
      * @param baseUrls the servers ({@code http://host:port})
@@ -120,13 +135,28 @@ public final class ScoringClient implements AutoCloseable {
     public CompletableFuture<ScoreResult> score(long version, String uri, String sha256, ScoreRequest request) {
         CompletableFuture<ScoreResult> result = new CompletableFuture<>();
         requests.incrementAndGet();
-        byte[] body = InferenceJson.writeRequest(null, List.of(request), requestTimeout.toMillis());
-        attempt(new Call(version, uri, sha256, request, body, result), 0);
+        byte[] body = InferenceJson.writeRequest(null, List.of(request), requestTimeout.toMillis(), sha256);
+        Call call = new Call(version, uri, sha256, request, body, result, new java.util.concurrent.atomic.AtomicInteger(),
+                new java.util.concurrent.atomic.AtomicReference<>());
+        pending.add(result);
+        result.whenComplete((r, e) -> {
+            pending.remove(result);
+            CompletableFuture<?> exchange = call.exchange().get();
+            if (result.isCancelled() && exchange != null) {
+                exchange.cancel(true); // the caller gave up: abort the exchange, so the server drops it unscored
+            }
+        });
+        if (closed) {
+            result.completeExceptionally(new java.util.concurrent.CancellationException("the scoring client is closed"));
+            return result;
+        }
+        attempt(call, 0);
         return result;
     }
 
     private record Call(long version, String uri, String sha256, ScoreRequest request, byte[] body,
-            CompletableFuture<ScoreResult> result) {
+            CompletableFuture<ScoreResult> result, java.util.concurrent.atomic.AtomicInteger serverErrors,
+            java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> exchange) {
     }
 
     private void attempt(Call call, int failures) {
@@ -147,16 +177,23 @@ public final class ScoringClient implements AutoCloseable {
                 return;
             }
             Duration delay = backoff(failures);
-            if (cause instanceof RetryableException r && r.delay != null) {
-                delay = r.delay;
+            if (cause instanceof RetryableException r && r.delay != null && r.delay.compareTo(delay) > 0) {
+                // The server's Retry-After, jittered like the backoff so that clients do not return in lockstep.
+                delay = r.delay.plus(Duration.ofMillis(ThreadLocalRandom.current().nextLong(
+                        Math.max(1, retryDelay.toMillis()))));
             }
-            if (!(cause instanceof RetryableException r) || r.delay == null) {
+            if (!(cause instanceof RetryableException r) || r.serverDown) {
                 // Refused, failed or down: out for a while that grows while it keeps failing.
                 endpoint.downUntilNanos = System.nanoTime() + backoff(endpoint.failures++).toNanos();
                 endpoint.upgraded = false; // a restarted server gets its first request without a body again
             }
             retries.incrementAndGet();
-            timer.schedule(() -> attempt(call, failures + 1), delay.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                timer.schedule(() -> attempt(call, failures + 1), delay.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                call.result().completeExceptionally(new java.util.concurrent.CancellationException(
+                        "the scoring client is closed"));
+            }
         });
     }
 
@@ -184,10 +221,20 @@ public final class ScoringClient implements AutoCloseable {
     }
 
     private CompletableFuture<ScoreResult> send(Endpoint endpoint, Call call) {
+        return send(endpoint, call, false);
+    }
+
+    /** One exchange; a version the server lacks is loaded there once ({@code loaded}: already done this attempt). */
+    private CompletableFuture<ScoreResult> send(Endpoint endpoint, Call call, boolean loaded) {
         CompletableFuture<Void> ready = endpoint.upgraded ? CompletableFuture.completedFuture(null)
                 : upgrade(endpoint);
-        return ready.thenCompose(ignored -> http.sendAsync(request(endpoint, "/v2/models/" + modelName + "/versions/"
-                + call.version() + "/infer", call.body()), HttpResponse.BodyHandlers.ofByteArray()))
+        return ready.thenCompose(ignored -> {
+            CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request(endpoint, "/v2/models/"
+                    + modelName + "/versions/" + call.version() + "/infer", call.body()),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            call.exchange().set(exchange);
+            return exchange;
+        })
                 .thenCompose(response -> {
                     int status = response.statusCode();
                     if (status == 200) {
@@ -200,17 +247,26 @@ public final class ScoringClient implements AutoCloseable {
                     }
                     String message = endpoint.base + ": " + status + " " + InferenceJson.errorOf(response.body());
                     if (status == 404 && InferenceJson.errorOf(response.body()).contains("is not loaded")) {
-                        return load(endpoint, call).thenCompose(loaded -> send(endpoint, call));
+                        if (loaded || call.result().isDone()) {
+                            // Loaded and gone again (evicted for another version): back off like any busy server.
+                            return CompletableFuture.failedFuture(new RetryableException(message, null, false));
+                        }
+                        return load(endpoint, call).thenCompose(done -> send(endpoint, call, true));
                     }
-                    if (status == 429 || status == 503) {
-                        Duration after = retryAfter(response).orElse(null);
-                        return CompletableFuture.failedFuture(new RetryableException(message, status == 429 ? after
-                                : null));
+                    if (status == 429 || status == 504) {
+                        return CompletableFuture.failedFuture(new RetryableException(message,
+                                retryAfter(response).orElse(null), false));
                     }
-                    if (status == 400 || status == 401 || status == 404) {
-                        return CompletableFuture.failedFuture(new RejectedRequestException(message));
+                    if (status == 503) {
+                        return CompletableFuture.failedFuture(new RetryableException(message,
+                                retryAfter(response).orElse(null), true));
                     }
-                    return CompletableFuture.failedFuture(new IOException(message));
+                    if (status == 500 && call.serverErrors().incrementAndGet() < SERVER_ERRORS_PER_REQUEST) {
+                        return CompletableFuture.failedFuture(new RetryableException(message, null, false));
+                    }
+                    // 400, 401, 404 (a version no server can load), 409 (other weights under the version), or 500
+                    // every time: trying again cannot help.
+                    return CompletableFuture.failedFuture(new RejectedRequestException(message));
                 });
     }
 
@@ -243,7 +299,9 @@ public final class ScoringClient implements AutoCloseable {
     }
 
     private HttpRequest request(Endpoint endpoint, String path, byte[] body) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint.base.resolve(path)).timeout(requestTimeout)
+        // A little longer than the deadline the request carries, so that the server's 504 arrives first.
+        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint.base.resolve(path))
+                .timeout(requestTimeout.plusSeconds(5))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
@@ -277,8 +335,13 @@ public final class ScoringClient implements AutoCloseable {
         return (int) endpoints.stream().filter(e -> !e.up(now)).count();
     }
 
+    /** Stops; requests still waiting for a try fail (nothing is left pending for ever). */
     @Override
     public void close() {
+        closed = true;
         timer.shutdownNow();
+        for (CompletableFuture<ScoreResult> f : List.copyOf(pending)) {
+            f.completeExceptionally(new java.util.concurrent.CancellationException("the scoring client is closed"));
+        }
     }
 }

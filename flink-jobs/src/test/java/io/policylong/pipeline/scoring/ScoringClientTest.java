@@ -169,6 +169,12 @@ class ScoringClientTest {
                     request(0));
             e = assertThrows(ExecutionException.class, () -> badDigest.get(60, TimeUnit.SECONDS));
             assertTrue(e.getCause().getMessage().contains("could not load policy version 1"), e.getCause().getMessage());
+            // Version 0 is loaded (by the first request) with these weights: a request meaning others is refused.
+            CompletableFuture<ScoreResult> otherWeights = client.score(0, checkpoint.toUri().toString(),
+                    "f".repeat(64), request(0));
+            e = assertThrows(ExecutionException.class, () -> otherWeights.get(60, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("409") && e.getCause().getMessage().contains(
+                    "is served with weights"), e.getCause().getMessage());
         }
     }
 }

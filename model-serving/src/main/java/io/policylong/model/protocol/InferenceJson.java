@@ -24,7 +24,7 @@ import java.util.Set;
  * optionally restricts the scored positions (for a batch, with {@code position_counts}: how many belong to each
  * sequence). {@code outputs} may ask for {@code entropy} and/or {@code logprob} (FP32); both by default. For a
  * batch, the response adds {@code position_counts}. {@code parameters.timeout_ms} bounds how long the client
- * waits.
+ * waits; {@code parameters.sha256} names the weights the client means by the version.
  */
 public final class InferenceJson {
     /** The inputs a request may carry. */
@@ -48,9 +48,10 @@ public final class InferenceJson {
      * @param batch whether they came as a batch (with {@code lengths})
      * @param outputs the outputs asked for, in {@link #OUTPUTS} order
      * @param timeoutMillis the client's deadline, or 0 for none
+     * @param sha256 the weights the client means by the version ({@code parameters.sha256}), or null
      */
     public record Request(String id, List<ScoreRequest> sequences, boolean batch, List<String> outputs,
-            long timeoutMillis) {
+            long timeoutMillis, String sha256) {
         /** Tokens in all sequences. */
         public long tokens() {
             return sequences.stream().mapToLong(ScoreRequest::length).sum();
@@ -97,8 +98,13 @@ public final class InferenceJson {
             long[] shape = shape(input, name);
             long[] data = integers(input, name);
             long elements = 1;
-            for (long d : shape) {
-                elements *= d;
+            try {
+                for (long d : shape) {
+                    elements = Math.multiplyExact(elements, d);
+                }
+            } catch (ArithmeticException e) {
+                throw new InvalidInferenceRequestException("input " + name + ": shape "
+                        + java.util.Arrays.toString(shape) + " is too large");
             }
             if (elements != data.length) {
                 throw new InvalidInferenceRequestException("input " + name + ": shape " + java.util.Arrays.toString(shape)
@@ -155,7 +161,7 @@ public final class InferenceJson {
                 throw new InvalidInferenceRequestException("lengths[" + s + "] = " + lengths[s]
                         + ": every sequence needs at least one token");
             }
-            if (at + lengths[s] > ids.length) {
+            if (lengths[s] > ids.length - at) {
                 throw new InvalidInferenceRequestException("lengths add up to more than the " + ids.length
                         + " tokens of input_ids");
             }
@@ -163,7 +169,7 @@ public final class InferenceJson {
             at += lengths[s];
             int[] own = null;
             if (positions != null) {
-                if (counts[s] < 0 || positionAt + counts[s] > positions.length) {
+                if (counts[s] < 0 || counts[s] > positions.length - positionAt) {
                     throw new InvalidInferenceRequestException("position_counts[" + s + "] = " + counts[s]
                             + " goes past the " + positions.length + " positions");
                 }
@@ -194,14 +200,21 @@ public final class InferenceJson {
         JsonNode parameters = root.get("parameters");
         if (parameters != null && parameters.has("timeout_ms")) {
             JsonNode t = parameters.get("timeout_ms");
-            if (!t.canConvertToLong() || t.asLong() <= 0) {
+            if (!t.isIntegralNumber() || !t.canConvertToLong() || t.asLong() <= 0) {
                 throw new InvalidInferenceRequestException("parameters.timeout_ms must be a positive integer, not " + t);
             }
             timeout = t.asLong();
         }
+        String sha256 = null;
+        if (parameters != null && parameters.has("sha256")) {
+            sha256 = parameters.get("sha256").asText();
+            if (!sha256.matches("[0-9a-f]{64}")) {
+                throw new InvalidInferenceRequestException("parameters.sha256 must be 64 lowercase hex digits");
+            }
+        }
         JsonNode id = root.get("id");
         return new Request(id == null || id.isNull() ? null : id.asText(), List.copyOf(sequences), batch, outputs,
-                timeout);
+                timeout, sha256);
     }
 
     private static List<String> outputs(JsonNode node) throws InvalidInferenceRequestException {
@@ -276,6 +289,14 @@ public final class InferenceJson {
 
     /** The request body for these sequences: one as {@code [n]}, several as a batch with lengths. */
     public static byte[] writeRequest(String id, List<ScoreRequest> sequences, long timeoutMillis) {
+        return writeRequest(id, sequences, timeoutMillis, null);
+    }
+
+    /**
+     * As {@link #writeRequest(String, List, long)}, naming the weights meant by the version ({@code sha256}, or
+     * null): a server holding other weights under it refuses instead of answering with them.
+     */
+    public static byte[] writeRequest(String id, List<ScoreRequest> sequences, long timeoutMillis, String sha256) {
         ObjectNode root = JSON.createObjectNode();
         if (id != null) {
             root.put("id", id);
@@ -305,8 +326,14 @@ public final class InferenceJson {
                 }
             }
         }
-        if (timeoutMillis > 0) {
-            root.putObject("parameters").put("timeout_ms", timeoutMillis);
+        if (timeoutMillis > 0 || sha256 != null) {
+            ObjectNode parameters = root.putObject("parameters");
+            if (timeoutMillis > 0) {
+                parameters.put("timeout_ms", timeoutMillis);
+            }
+            if (sha256 != null) {
+                parameters.put("sha256", sha256);
+            }
         }
         return bytes(root);
     }
@@ -329,7 +356,7 @@ public final class InferenceJson {
                     if (Float.isFinite(v)) {
                         data.add(v);
                     } else {
-                        data.add(Float.toString(v)); // JSON has no infinities: "-Infinity", as the protocol allows
+                        data.add(Float.toString(v)); // JSON has no infinities: a log-probability of -Infinity as text
                     }
                 }
             }
