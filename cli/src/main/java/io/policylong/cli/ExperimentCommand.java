@@ -150,12 +150,17 @@ public final class ExperimentCommand implements Callable<Integer> {
         List<Document> heldOutTexts = cleanHeldOut(documents);
         List<ArmRun> runs = new ArrayList<>();
         ArmRun baseRun = step("base", () -> evaluate("base", 0, 0, base, chosen, heldOutTexts));
-        Path offPolicy = screen("screen-off-policy", Map.of());
-        Path similarity = screen("screen-similarity", Map.of("epsilon", -1e6, "epsilon-neg", -1e6));
         for (long seed : seeds) {
+            // The seed orders the documents (for every arm: the job screens them, and samples are committed, in this
+            // order) and the trainer's batches; without it three of the arms would see the same data every seed.
+            Path seedConfig = configWithDocuments(seed, documents);
+            Path ordered = out.resolve("documents-order-seed-" + seed + ".jsonl");
+            Path offPolicy = screen("screen-off-policy-seed-" + seed, seedConfig, Map.of());
+            Path similarity = screen("screen-similarity-seed-" + seed, seedConfig, Map.of("epsilon", -1e6,
+                    "epsilon-neg", -1e6));
             ArmRun a = step("on-policy-seed-" + seed, () -> {
                 Path dir = out.resolve("on-policy-seed-" + seed);
-                child(dir.resolve("loop.log"), "loop", "--config", config.toString(), "--out",
+                child(dir.resolve("loop.log"), "loop", "--config", seedConfig.toString(), "--out",
                         dir.resolve("loop").toString(), "--versions", String.valueOf(versions), "--steps-per-version",
                         String.valueOf(stepsPerVersion), "--lr", String.valueOf(learningRate), "--max-length",
                         String.valueOf(maxLength), "--seed", String.valueOf(seed), "--held-out-samples", "0",
@@ -172,7 +177,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                     List.of("--samples", similarity.toString(), "--reuse-after", "1", "--samples-wait", "60"), chosen,
                     heldOutTexts, base)));
             runs.add(step("documents-seed-" + seed, () -> trainOn("documents", seed, budget,
-                    List.of("--data", documents.toString(), "--context", String.valueOf(maxLength), "--echo", "0",
+                    List.of("--data", ordered.toString(), "--context", String.valueOf(maxLength), "--echo", "0",
                             "--drills", "0"), chosen, heldOutTexts, base)));
         }
         ExperimentSummary summary = ExperimentSummary.of(runs, ARMS, "on-policy", baseRun);
@@ -213,8 +218,34 @@ public final class ExperimentCommand implements Callable<Integer> {
         ArmRun run() throws Exception;
     }
 
+    /**
+     * The job configuration of a seed: its documents in the seed's order ({@code documents-order-seed-<n>.jsonl}),
+     * everything else as given.
+     */
+    private Path configWithDocuments(long seed, Path documents) throws Exception {
+        Path ordered = out.resolve("documents-order-seed-" + seed + ".jsonl");
+        Path file = out.resolve("config-seed-" + seed + ".yaml");
+        if (!Files.isRegularFile(file)) {
+            List<String> lines = new ArrayList<>();
+            for (Path f : JsonlDocuments.files(documents)) {
+                Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).forEach(lines::add);
+            }
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+            for (int i = lines.size() - 1; i > 0; i--) {
+                java.util.Collections.swap(lines, i, random.nextInt(i + 1));
+            }
+            Files.write(ordered, lines, StandardCharsets.UTF_8);
+            ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+            ObjectNode tree = (ObjectNode) yaml.readTree(config.toFile());
+            (tree.get("input") instanceof ObjectNode input ? input : tree.putObject("input"))
+                    .put("documents", ordered.toAbsolutePath().toString());
+            yaml.writeValue(file.toFile(), tree);
+        }
+        return file;
+    }
+
     /** The job once with version 0 (and screening overrides), for the arms that do not follow the model. */
-    private Path screen(String name, Map<String, Double> screening) throws Exception {
+    private Path screen(String name, Path jobConfig, Map<String, Double> screening) throws Exception {
         Path dir = out.resolve(name);
         Path done = dir.resolve("done");
         if (!Files.exists(done)) {
@@ -222,7 +253,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             Files.createDirectories(dir);
             err.printf("experiment: %s%n", name);
             err.flush();
-            JsonNode tree = LoopCommand.withLoopLocations(config, dir);
+            JsonNode tree = LoopCommand.withLoopLocations(jobConfig, dir);
             ObjectNode section = tree.get("screening") instanceof ObjectNode o ? o
                     : ((ObjectNode) tree).putObject("screening");
             screening.forEach(section::put);
@@ -300,6 +331,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     /** Records the settings on the first run; refuses a directory holding an experiment with other settings. */
     private void checkSettings(Path base) throws Exception {
         Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("method", "seed orders the documents and the batches of every arm");
         settings.put("config", Files.readString(config, StandardCharsets.UTF_8));
         settings.put("base_sha256", CheckpointDigest.weightsSha256(base));
         settings.put("seeds", seeds);

@@ -82,12 +82,17 @@ class ExperimentCommandTest {
         // The similarity arm's contexts were not filtered by dI: every verified context is a positive, none a hard
         // negative, so documents the off-policy screening dropped for want of a positive have samples here.
         List<io.policylong.records.TrainingSample> similar = io.policylong.pipeline.job.SampleChecks.samples(
-                experiment.resolve("screen-similarity/samples"));
+                experiment.resolve("screen-similarity-seed-1/samples"));
         List<io.policylong.records.TrainingSample> offPolicy = io.policylong.pipeline.job.SampleChecks.samples(
-                experiment.resolve("screen-off-policy/samples"));
+                experiment.resolve("screen-off-policy-seed-1/samples"));
         assertTrue(similar.stream().flatMap(x -> x.segments().stream()).noneMatch(x -> x.role()
                 == io.policylong.records.SampleSegment.Role.HARD_NEGATIVE));
         assertTrue(similar.size() >= offPolicy.size(), similar.size() + " against " + offPolicy.size());
+
+        // The seed orders the documents every arm sees.
+        List<String> original = Files.readAllLines(documents);
+        List<String> ordered = Files.readAllLines(experiment.resolve("documents-order-seed-1.jsonl"));
+        assertEquals(new java.util.TreeSet<>(original), new java.util.TreeSet<>(ordered), "the same documents");
 
         // Run again: every step is read back, nothing is trained again.
         StringWriter again = new StringWriter();

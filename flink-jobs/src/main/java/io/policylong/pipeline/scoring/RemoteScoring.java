@@ -42,6 +42,9 @@ public final class RemoteScoring implements ScoringBackend {
         return t;
     });
     private final TreeMap<Long, CompletableFuture<CheckpointTokenizer>> tokenizers = new TreeMap<>();
+    private final Map<CheckpointTokenizer, Integer> holds = new java.util.IdentityHashMap<>();
+    private final java.util.Set<CheckpointTokenizer> evicted = java.util.Collections.newSetFromMap(
+            new java.util.IdentityHashMap<>());
     private int references;
 
     private RemoteScoring(Key key) {
@@ -101,7 +104,15 @@ public final class RemoteScoring implements ScoringBackend {
 
     @Override
     public CompletableFuture<PolicyScorer> lease(PolicyRef policy) {
-        return tokenizer(policy).thenApply(tokenizer -> new PolicyScorer() {
+        return tokenizer(policy).thenApply(tokenizer -> {
+            hold(tokenizer);
+            return scorer(policy, tokenizer);
+        });
+    }
+
+    private PolicyScorer scorer(PolicyRef policy, CheckpointTokenizer tokenizer) {
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        return new PolicyScorer() {
             @Override
             public long version() {
                 return policy.version();
@@ -128,9 +139,34 @@ public final class RemoteScoring implements ScoringBackend {
 
             @Override
             public void close() {
-                // Tokenizers stay cached per version; the servers hold the weights.
+                if (closed.compareAndSet(false, true)) {
+                    letGo(tokenizer); // the servers hold the weights; the tokenizer stays cached while its version is
+                }
             }
-        });
+        };
+    }
+
+    /** A lease holds its version's tokenizer: an evicted one is closed when the last lease lets go. */
+    private synchronized void hold(CheckpointTokenizer tokenizer) {
+        holds.merge(tokenizer, 1, Integer::sum);
+    }
+
+    private synchronized void letGo(CheckpointTokenizer tokenizer) {
+        int left = holds.merge(tokenizer, -1, Integer::sum);
+        if (left <= 0) {
+            holds.remove(tokenizer);
+            if (evicted.remove(tokenizer)) {
+                tokenizer.close();
+            }
+        }
+    }
+
+    private synchronized void evicted(CheckpointTokenizer tokenizer) {
+        if (holds.getOrDefault(tokenizer, 0) > 0) {
+            evicted.add(tokenizer);
+        } else {
+            tokenizer.close();
+        }
     }
 
     /** The version's tokenizer, from its staged checkpoint; the newest few versions stay cached. */
@@ -150,8 +186,9 @@ public final class RemoteScoring implements ScoringBackend {
         }, loader);
         tokenizers.put(policy.version(), loading);
         while (tokenizers.size() > key.residentVersions() + 1) {
-            // In-flight screenings of an evicted version hold its tokenizer object; it is only unreferenced here.
-            tokenizers.pollFirstEntry();
+            // The lowest version other than the one asked for; its tokenizer is closed once no lease holds it.
+            Long lowest = tokenizers.keySet().stream().filter(v -> v != policy.version()).findFirst().orElseThrow();
+            tokenizers.remove(lowest).thenAccept(this::evicted);
         }
         return loading;
     }
