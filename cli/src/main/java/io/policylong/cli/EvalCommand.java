@@ -8,7 +8,6 @@ import io.policylong.evaluation.ProbeScorer;
 import io.policylong.evaluation.ProbeTask;
 import io.policylong.model.runtime.ComputeDevice;
 import io.policylong.model.scoring.LoadedCheckpoint;
-import io.policylong.model.scoring.TokenPredictor;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.records.Document;
 import io.policylong.records.JsonlDocuments;
@@ -16,7 +15,6 @@ import io.policylong.serving.ScoringOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -84,8 +82,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         List<ProbeTask> chosen;
         try {
-            chosen = tasks.size() == 1 && tasks.get(0).equals("all") ? Arrays.asList(ProbeTask.values())
-                    : tasks.stream().map(ProbeTask::of).toList();
+            chosen = ProbeTask.of(tasks);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--tasks: " + e.getMessage());
         }
@@ -106,8 +103,7 @@ public final class EvalCommand implements Callable<Integer> {
             }
             ProbeGenerator generator = new ProbeGenerator(Haystack.of(documents.stream().map(Document::text).toList()),
                     text -> tokenizer.encodeIds(text, false).length, seed);
-            ProbeScorer scorer = new ProbeScorer(loaded.scorer(), new TokenPredictor(loaded.model(), scoring.chunks()),
-                    text -> tokenizer.encodeIds(text, false), tokenizer::decode, !noGreedy);
+            ProbeScorer scorer = ProbeScorer.of(loaded, scoring.chunks(), !noGreedy);
             err.printf("eval: %s, %d tasks at %s tokens, %d probes each, seed %d%s%n", checkpoint, chosen.size(),
                     lengths, probes, seed, noGreedy ? ", teacher-forced only" : "");
             err.flush();

@@ -15,7 +15,6 @@ import io.policylong.evaluation.ProbeScorer;
 import io.policylong.evaluation.ProbeTask;
 import io.policylong.model.runtime.ComputeDevice;
 import io.policylong.model.scoring.LoadedCheckpoint;
-import io.policylong.model.scoring.TokenPredictor;
 import io.policylong.model.tokenizer.CheckpointTokenizer;
 import io.policylong.pipeline.config.Locations;
 import io.policylong.pipeline.config.PipelineConfig;
@@ -131,7 +130,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         }
         List<ProbeTask> chosen;
         try {
-            chosen = tasks.stream().map(ProbeTask::of).toList();
+            chosen = ProbeTask.of(tasks);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--tasks: " + e.getMessage());
         }
@@ -302,8 +301,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             double loss = HeldOutLoss.of(loaded.scorer(), texts, 1024);
             ProbeGenerator generator = new ProbeGenerator(Haystack.of(heldOutTexts.stream().map(Document::text)
                     .toList()), text -> tokenizer.encodeIds(text, false).length, 1);
-            ProbeScorer scorer = new ProbeScorer(loaded.scorer(), new TokenPredictor(loaded.model(), scoring.chunks()),
-                    text -> tokenizer.encodeIds(text, false), tokenizer::decode, false);
+            ProbeScorer scorer = ProbeScorer.of(loaded, scoring.chunks(), false);
             EvalReport report = ProbeEvaluation.run(checkpoint.toString(), generator, scorer, chosen, lengths, probes,
                     1, line -> {
                         err.println("experiment:   " + line);

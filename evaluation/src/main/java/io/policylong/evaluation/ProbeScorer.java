@@ -37,6 +37,14 @@ public final class ProbeScorer {
         this.greedy = greedy;
     }
 
+    /** The scorer of a loaded checkpoint, through its tokenizer (no special tokens). */
+    public static ProbeScorer of(io.policylong.model.scoring.LoadedCheckpoint checkpoint,
+            io.policylong.model.runtime.ChunkSettings chunks, boolean greedy) {
+        var tokenizer = checkpoint.tokenizer();
+        return new ProbeScorer(checkpoint.scorer(), new TokenPredictor(checkpoint.model(), chunks),
+                text -> tokenizer.encodeIds(text, false), tokenizer::decode, greedy);
+    }
+
     /** The results of these probes, in order; their teacher-forced passes are batched together. */
     public List<ProbeResult> score(List<Probe> probes) {
         List<ScoreRequest> requests = new ArrayList<>();

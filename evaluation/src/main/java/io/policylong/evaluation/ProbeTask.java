@@ -15,6 +15,14 @@ public enum ProbeTask {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** The tasks of labels; {@code all} alone means every task. */
+    public static java.util.List<ProbeTask> of(java.util.List<String> labels) {
+        if (labels.size() == 1 && labels.get(0).strip().equals("all")) {
+            return java.util.List.of(values());
+        }
+        return labels.stream().map(ProbeTask::of).toList();
+    }
+
     /** The task of a label. */
     public static ProbeTask of(String label) {
         for (ProbeTask t : values()) {

@@ -8,13 +8,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.policylong.model.runtime.ChunkSettings;
 import io.policylong.model.runtime.DecoderModel;
-import java.util.Arrays;
-import java.util.function.LongPredicate;
 
 /**
- * The model's next-token distribution after a sequence, and greedy continuation: what evaluation needs beyond the
- * per-position scores of {@link EntropyScorer} (the rank of a token among all, a decoded answer). Each step runs the
- * whole sequence again (there is no key/value cache), which is fine for answers of a few dozen tokens.
+ * The model's next-token distribution after a sequence: what evaluation needs beyond the per-position scores of
+ * {@link EntropyScorer} (the rank of a token among all, the next token of a greedy answer). Each call runs the whole
+ * sequence (there is no key/value cache), which is fine for answers of a few dozen tokens.
  */
 public final class TokenPredictor {
     private final DecoderModel model;
@@ -63,22 +61,5 @@ public final class TokenPredictor {
             }
         }
         return best;
-    }
-
-    /**
-     * Greedy continuation of {@code prompt}: up to {@code maxNewTokens} most likely tokens, stopping after a token
-     * for which {@code stop} holds (it is kept).
-     */
-    public long[] greedy(long[] prompt, int maxNewTokens, LongPredicate stop) {
-        long[] sequence = Arrays.copyOf(prompt, prompt.length + maxNewTokens);
-        int length = prompt.length;
-        while (length < prompt.length + maxNewTokens) {
-            long next = argmax(nextTokenLogits(Arrays.copyOf(sequence, length)));
-            sequence[length++] = next;
-            if (stop.test(next)) {
-                break;
-            }
-        }
-        return Arrays.copyOfRange(sequence, prompt.length, length);
     }
 }
