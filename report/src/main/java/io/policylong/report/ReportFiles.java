@@ -34,8 +34,13 @@ public final class ReportFiles {
 
     /** Writes {@code text} to {@code file} through a hidden temporary file in the same directory. */
     public static void writeAtomically(Path file, String text) throws IOException {
+        writeAtomically(file, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Writes {@code bytes} to {@code file} through a hidden temporary file in the same directory. */
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
         Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(temp, text, StandardCharsets.UTF_8);
+        Files.write(temp, bytes);
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
