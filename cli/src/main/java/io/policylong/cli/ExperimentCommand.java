@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.policylong.evaluation.ArmRun;
 import io.policylong.evaluation.EvalReport;
+import io.policylong.evaluation.ExperimentSettings;
 import io.policylong.evaluation.ExperimentSummary;
 import io.policylong.evaluation.Haystack;
 import io.policylong.evaluation.HeldOutLoss;
@@ -27,9 +28,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +73,8 @@ public final class ExperimentCommand implements Callable<Integer> {
             description = "Where every step's output and state go. Default: ${DEFAULT-VALUE}.")
     Path out;
 
-    @Option(names = "--seeds", split = ",", defaultValue = "1,2,3", description = "Trainer seeds. Default: "
-            + "${DEFAULT-VALUE}.")
+    @Option(names = "--seeds", split = ",", defaultValue = "1,2,3", description = "Seeds (each orders the documents and the "
+            + "trainer's batches); more seeds extend an experiment. Default: ${DEFAULT-VALUE}.")
     List<Long> seeds;
 
     @Option(names = "--versions", defaultValue = "2",
@@ -326,13 +325,15 @@ public final class ExperimentCommand implements Callable<Integer> {
         return clean;
     }
 
-    /** Records the settings on the first run; refuses a directory holding an experiment with other settings. */
+    /**
+     * Records the settings on the first run; refuses a directory holding an experiment with other settings, naming
+     * them. Other seeds are welcome: each is a replicate of the same settings.
+     */
     private void checkSettings(Path base) throws Exception {
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("method", "seed orders the documents and the batches of every arm");
         settings.put("config", Files.readString(config, StandardCharsets.UTF_8));
         settings.put("base_sha256", CheckpointDigest.weightsSha256(base));
-        settings.put("seeds", seeds);
         settings.put("versions", versions);
         settings.put("steps_per_version", stepsPerVersion);
         settings.put("lr", learningRate);
@@ -342,23 +343,23 @@ public final class ExperimentCommand implements Callable<Integer> {
         settings.put("probes", probes);
         settings.put("held_out", heldOut.toString());
         settings.put("held_out_documents", heldOutDocuments);
-        String text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(settings);
-        String fingerprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(text.getBytes(StandardCharsets.UTF_8)));
+        ExperimentSettings current = ExperimentSettings.of(settings, seeds);
         Path file = out.resolve("settings.json");
         if (Files.isRegularFile(file)) {
-            JsonNode recorded = JSON.readTree(file.toFile());
-            if (!fingerprint.equals(recorded.path("fingerprint").asText())) {
+            ExperimentSettings recorded = ExperimentSettings.read(file);
+            List<String> differ = current.differencesFrom(recorded);
+            if (!differ.isEmpty()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), out + " holds an experiment with other "
-                        + "settings (see its settings.json); its results would mix with these: choose another --out");
+                        + "settings (" + String.join(", ", differ) + "; see its settings.json); its results would "
+                        + "mix with these: choose another --out");
             }
-            err.printf("experiment: going on with the experiment in %s%n", out);
+            err.printf("experiment: going on with the experiment in %s (seeds run so far: %s)%n", out,
+                    recorded.seeds());
+            current = current.withSeedsOf(recorded);
         } else {
             Files.createDirectories(out);
-            ObjectNode node = (ObjectNode) JSON.readTree(text);
-            node.put("fingerprint", fingerprint);
-            JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), node);
         }
+        current.write(file);
     }
 
     /** A command of this program in its own JVM (the job and the trainer run alone, with the machine's threads). */

@@ -105,6 +105,7 @@ class ExperimentCommandTest {
         // Other settings never mix with these results.
         StringWriter refused = new StringWriter();
         assertEquals(2, experiment(new StringWriter(), refused, config, heldOut, "3"));
-        assertTrue(refused.toString().contains("holds an experiment with other settings"), refused.toString());
+        assertTrue(refused.toString().contains("holds an experiment with other settings (probes;"),
+                refused.toString());
     }
 }
