@@ -65,22 +65,30 @@ public final class ProbeScorer {
             Probe p = probes.get(i);
             long[] prompt = prompts.get(i);
             long[] target = targets.get(i);
-            float[] first = predictor.nextTokenLogits(prompt);
-            // The rank of the answer's first token that says something: not the space (or other blank) before it.
-            int k = 0;
-            while (k < target.length - 1 && decode.apply(new long[] {target[k]}).isBlank()) {
-                k++;
+            try (TokenPredictor.Continuation prompted = predictor.start(prompt)) {
+                // The rank of the answer's first token that says something: not the blank before it.
+                int k = 0;
+                while (k < target.length - 1 && decode.apply(new long[] {target[k]}).isBlank()) {
+                    k++;
+                }
+                float[] atAnswer;
+                if (k == 0) {
+                    atAnswer = prompted.logits();
+                } else {
+                    try (TokenPredictor.Continuation blank = prompted.fork()) {
+                        atAnswer = blank.append(Arrays.copyOf(target, k));
+                    }
+                }
+                String output = null;
+                double match = Double.NaN;
+                if (greedy) {
+                    output = decode.apply(continuation(prompted, target.length + 8));
+                    match = matchAll(output, p.answers());
+                }
+                results.add(new ProbeResult(p.task(), p.length(), p.index(), prompt.length, target.length,
+                        sum(scores.get(2 * i)), sum(scores.get(2 * i + 1)), TokenPredictor.rank(atAnswer, target[k]),
+                        output, match));
             }
-            float[] atAnswer = k == 0 ? first : predictor.nextTokenLogits(concat(prompt, Arrays.copyOf(target, k)));
-            String output = null;
-            double match = Double.NaN;
-            if (greedy) {
-                output = decode.apply(continuation(prompt, first, target.length + 8));
-                match = matchAll(output, p.answers());
-            }
-            results.add(new ProbeResult(p.task(), p.length(), p.index(), prompt.length, target.length,
-                    sum(scores.get(2 * i)), sum(scores.get(2 * i + 1)), TokenPredictor.rank(atAnswer, target[k]),
-                    output, match));
         }
         return results;
     }
@@ -109,20 +117,18 @@ public final class ProbeScorer {
         return total;
     }
 
-    /** Greedy tokens after the prompt (whose next-token logits are known), up to a line break. */
-    private long[] continuation(long[] prompt, float[] firstLogits, int maxTokens) {
+    /** Greedy tokens after the prompt, up to a line break; each runs alone after the prompt's keys and values. */
+    private long[] continuation(TokenPredictor.Continuation prompted, int maxTokens) {
         long[] out = new long[maxTokens];
-        long[] sequence = Arrays.copyOf(prompt, prompt.length + maxTokens);
         int n = 0;
-        float[] logits = firstLogits;
+        float[] logits = prompted.logits();
         while (n < maxTokens) {
             long next = TokenPredictor.argmax(logits);
             out[n++] = next;
-            sequence[prompt.length + n - 1] = next;
             if (decode.apply(new long[] {next}).contains("\n") || n == maxTokens) {
                 break;
             }
-            logits = predictor.nextTokenLogits(Arrays.copyOf(sequence, prompt.length + n));
+            logits = prompted.append(next);
         }
         return Arrays.copyOf(out, n);
     }

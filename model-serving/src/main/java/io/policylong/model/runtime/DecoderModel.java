@@ -98,22 +98,50 @@ public final class DecoderModel implements AutoCloseable {
      * are meaningless.
      */
     public NDArray hiddenStates(NDArray ids, int[] lengths, ChunkSettings chunks) {
+        return forward(ids, lengths, chunks, null);
+    }
+
+    /** An empty key/value cache of this model, for {@link #hiddenStates(NDArray, KeyValueCache, ChunkSettings)}. */
+    public KeyValueCache newCache() {
+        return new KeyValueCache(manager.newSubManager(), weights.layers().size());
+    }
+
+    /**
+     * Runs all decoder layers over the token ids {@code [1, n]} (int64) that follow the sequence {@code cache}
+     * holds, at the positions after it, and appends their keys and values to the cache: the residual stream
+     * {@code [1, n, hidden]} before the final norm, in the ids' manager, equal to what the whole sequence run at
+     * once gives at these positions.
+     */
+    public NDArray hiddenStates(NDArray ids, KeyValueCache cache, ChunkSettings chunks) {
+        if (ids.getShape().get(0) != 1) {
+            throw new IllegalArgumentException("a key/value cache holds one sequence, not " + ids.getShape().get(0));
+        }
+        NDArray hidden = forward(ids, new int[] {Math.toIntExact(ids.getShape().get(1))}, chunks, cache);
+        cache.advance(ids.getShape().get(1));
+        return hidden;
+    }
+
+    private NDArray forward(NDArray ids, int[] lengths, ChunkSettings chunks, KeyValueCache cache) {
         NDManager batch = ids.getManager();
         long length = ids.getShape().get(1);
         long batchSize = ids.getShape().get(0);
         if (lengths.length != batchSize) {
             throw new IllegalArgumentException(lengths.length + " lengths for a batch of " + batchSize);
         }
-        NDList rope = inPrecision(RotaryTables.create(batch, rotary, Math.toIntExact(length)));
-        int attentionRows = chunks.attentionRows(1, config.numAttentionHeads(), length);
+        long past = cache == null ? 0 : cache.length();
+        NDList rope = inPrecision(RotaryTables.create(batch, rotary, Math.toIntExact(past),
+                Math.toIntExact(length)));
+        // Chunks are sized by the keys they attend to: the cached ones count too.
+        int attentionRows = chunks.attentionRows(1, config.numAttentionHeads(), past + length);
         int mlpRows = chunks.mlpRows(batchSize, config.intermediateSize(), length);
         NDArray mask = causalMask(batch, attentionRows);
         NDArray x = Embedding.embedding(ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
-        for (DecoderWeights.Layer layer : weights.layers()) {
+        for (int i = 0; i < weights.layers().size(); i++) {
+            DecoderWeights.Layer layer = weights.layers().get(i);
             try (NDManager scope = batch.newSubManager()) {
                 x.attach(scope);
                 NDArray attention = attention(rmsNorm(x, layer.inputNorm()), lengths, layer, rope, mask,
-                        attentionRows);
+                        attentionRows, cache, i);
                 NDArray afterAttention = attention.addi(x);
                 NDArray mlp = mlp(rmsNorm(afterAttention, layer.postAttentionNorm()), layer, mlpRows);
                 NDArray next = mlp.addi(afterAttention);
@@ -180,7 +208,7 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     private NDArray attention(NDArray h, int[] lengths, DecoderWeights.Layer w, NDList rope, NDArray mask,
-            int chunk) {
+            int chunk, KeyValueCache cache, int layer) {
         Shape shape = h.getShape();
         long batch = shape.get(0);
         long length = shape.get(1);
@@ -194,6 +222,14 @@ public final class DecoderModel implements AutoCloseable {
         // Fold the 1/sqrt(d) softmax scale into q once instead of into every score chunk.
         q = rotate(q, rope).muli(attentionScale);
         k = rotate(k, rope);
+        // With a cache the queries are the new tokens only, after `past` cached ones; keys and values are all.
+        long past = 0;
+        if (cache != null) {
+            past = cache.length();
+            NDList all = cache.extend(layer, k, v, h.getManager());
+            k = all.get(0);
+            v = all.get(1);
+        }
         // Query head h uses key/value head h / group: view queries as [batch, kvHeads, group, length, dim] so
         // keys and values are shared by broadcasting instead of being copied group times.
         NDArray grouped = q.reshape(batch, kvHeads, group, length, dim);
@@ -212,19 +248,20 @@ public final class DecoderModel implements AutoCloseable {
                 try (NDManager temp = scope.newSubManager()) {
                     NDArray qc = grouped.get(new NDIndex("{}, :, :, {}:{}", b, start, end));
                     qc.attach(temp);
-                    NDArray kc = keysT.get(new NDIndex("{}, :, :, :{}", b, end));
+                    long keys = past + end;
+                    NDArray kc = keysT.get(new NDIndex("{}, :, :, :{}", b, keys));
                     kc.attach(temp);
-                    NDArray vc = v.get(new NDIndex("{}, :, :{}", b, end));
+                    NDArray vc = v.get(new NDIndex("{}, :, :{}", b, keys));
                     vc.attach(temp);
                     NDArray scores = qc.reshape(kvHeads, group * rows, dim).matMul(kc)
-                            .reshape(kvHeads, group, rows, end);
+                            .reshape(kvHeads, group, rows, keys);
                     if (precision != ComputePrecision.FLOAT32) {
                         scores = scores.toType(DataType.FLOAT32, false);
                     }
                     // Only the diagonal block needs masking; the slice is a view, so this masks in place.
                     NDArray diagonal = rows == chunk ? mask : mask.get(new NDIndex(":{}, :{}", rows, rows));
-                    scores.get(new NDIndex("..., {}:", start)).addi(diagonal);
-                    NDArray probabilities = scores.softmax(-1).reshape(kvHeads, group * rows, end);
+                    scores.get(new NDIndex("..., {}:", past + start)).addi(diagonal);
+                    NDArray probabilities = scores.softmax(-1).reshape(kvHeads, group * rows, keys);
                     if (precision != ComputePrecision.FLOAT32) {
                         probabilities = probabilities.toType(precision.type(), false);
                     }

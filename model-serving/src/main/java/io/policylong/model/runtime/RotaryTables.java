@@ -14,8 +14,8 @@ final class RotaryTables {
     private RotaryTables() {
     }
 
-    /** Returns {@code [cos, sin]}, each {@code [length, headDim]}, for positions {@code 0..length-1}. */
-    static NDList create(NDManager manager, RotaryFrequencies frequencies, int length) {
+    /** Returns {@code [cos, sin]}, each {@code [length, headDim]}, for positions {@code first..first+length-1}. */
+    static NDList create(NDManager manager, RotaryFrequencies frequencies, int first, int length) {
         double[] inv = frequencies.inverseFrequencies();
         double scaling = frequencies.attentionScaling();
         int half = inv.length;
@@ -25,7 +25,7 @@ final class RotaryTables {
         for (int pos = 0; pos < length; pos++) {
             int row = pos * dim;
             for (int i = 0; i < half; i++) {
-                double angle = pos * inv[i];
+                double angle = (first + pos) * inv[i];
                 float c = (float) (Math.cos(angle) * scaling);
                 float s = (float) (Math.sin(angle) * scaling);
                 cos[row + i] = c;

@@ -8,11 +8,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.policylong.model.runtime.ChunkSettings;
 import io.policylong.model.runtime.DecoderModel;
+import io.policylong.model.runtime.KeyValueCache;
 
 /**
  * The model's next-token distribution after a sequence: what evaluation needs beyond the per-position scores of
- * {@link EntropyScorer} (the rank of a token among all, the next token of a greedy answer). Each call runs the whole
- * sequence (there is no key/value cache), which is fine for answers of a few dozen tokens.
+ * {@link EntropyScorer} (the rank of a token among all, the next token of a greedy answer). A {@link Continuation}
+ * keeps the sequence's keys and values, so that each token appended to it runs alone.
  */
 public final class TokenPredictor {
     private final DecoderModel model;
@@ -37,6 +38,78 @@ public final class TokenPredictor {
             return model.logits(last).toType(DataType.FLOAT32, false).toFloatArray();
         } finally {
             JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** A continuation of {@code ids}: the model has run them once and holds their keys and values. */
+    public synchronized Continuation start(long[] ids) {
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("a sequence needs at least one token");
+        }
+        KeyValueCache cache = model.newCache();
+        try {
+            return new Continuation(cache, run(cache, ids));
+        } catch (RuntimeException e) {
+            cache.close();
+            throw e;
+        }
+    }
+
+    /** Runs {@code ids} after what the cache holds; the logits (float32) of the token after the last. */
+    private float[] run(KeyValueCache cache, long[] ids) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager manager = model.newBatchManager()) {
+            NDArray input = manager.create(ids, new Shape(1, ids.length));
+            NDArray hidden = model.hiddenStates(input, cache, chunks);
+            NDArray last = hidden.get(new NDIndex("0, {}:{}", ids.length - 1, ids.length));
+            return model.logits(last).toType(DataType.FLOAT32, false).toFloatArray();
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /**
+     * A sequence being extended: the logits of the token after it, and tokens appended at the cost of running only
+     * them. Close it to free its keys and values.
+     */
+    public final class Continuation implements AutoCloseable {
+        private final KeyValueCache cache;
+        private float[] logits;
+
+        private Continuation(KeyValueCache cache, float[] logits) {
+            this.cache = cache;
+            this.logits = logits;
+        }
+
+        /** The logits (float32, over the vocabulary) of the token after the sequence so far. */
+        public float[] logits() {
+            return logits;
+        }
+
+        /** Appends tokens; the logits of the token after them. */
+        public float[] append(long... ids) {
+            if (ids.length == 0) {
+                throw new IllegalArgumentException("nothing to append");
+            }
+            synchronized (TokenPredictor.this) {
+                logits = run(cache, ids);
+            }
+            return logits;
+        }
+
+        /** An independent continuation of the same sequence. */
+        public Continuation fork() {
+            synchronized (TokenPredictor.this) {
+                return new Continuation(cache.fork(), logits);
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (TokenPredictor.this) {
+                cache.close();
+            }
         }
     }
 
