@@ -353,7 +353,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                         + "settings (" + String.join(", ", differ) + "; see its settings.json); its results would "
                         + "mix with these: choose another --out");
             }
-            err.printf("experiment: going on with the experiment in %s (seeds run so far: %s)%n", out,
+            err.printf("experiment: going on with the experiment in %s (seeds given before: %s)%n", out,
                     recorded.seeds());
             current = current.withSeedsOf(recorded);
         } else {

@@ -17,10 +17,11 @@ import java.util.TreeSet;
 /**
  * What an experiment's results depend on, recorded in its directory ({@code settings.json}) so that results of
  * different settings never mix. Seeds are not among them: each seed is an independent replicate of the same
- * settings, so an experiment can be extended with more seeds; the record keeps every seed run so far.
+ * settings, so an experiment can be extended with more seeds; the record keeps every seed a run of the experiment
+ * was given (finished or not).
  *
  * @param settings the settings by name (JSON values), without the seeds
- * @param seeds every seed run in the directory
+ * @param seeds every seed given to a run in the directory
  */
 public record ExperimentSettings(ObjectNode settings, TreeSet<Long> seeds) {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -71,19 +71,17 @@ public final class ProbeScorer {
                 while (k < target.length - 1 && decode.apply(new long[] {target[k]}).isBlank()) {
                     k++;
                 }
-                float[] atAnswer;
-                if (k == 0) {
-                    atAnswer = prompted.logits();
-                } else {
-                    try (TokenPredictor.Continuation blank = prompted.fork()) {
-                        atAnswer = blank.append(Arrays.copyOf(target, k));
-                    }
-                }
+                float[] first = prompted.logits();
                 String output = null;
                 double match = Double.NaN;
                 if (greedy) {
                     output = decode.apply(continuation(prompted, target.length + 8));
                     match = matchAll(output, p.answers());
+                }
+                float[] atAnswer = first;
+                if (k > 0) {
+                    prompted.truncate(prompt.length);
+                    atAnswer = prompted.append(Arrays.copyOf(target, k));
                 }
                 results.add(new ProbeResult(p.task(), p.length(), p.index(), prompt.length, target.length,
                         sum(scores.get(2 * i)), sum(scores.get(2 * i + 1)), TokenPredictor.rank(atAnswer, target[k]),

@@ -23,7 +23,8 @@ import java.nio.file.Path;
  * with rotate-half rotary embeddings, a residual add, RMSNorm, a SwiGLU MLP and a residual add; a final
  * RMSNorm and the (tied or separate) LM head are applied by the caller on the positions it needs.
  *
- * <p>Batches are right-padded: every row uses positions {@code 0..L-1}, and because attention is causal a
+ * <p>Batches are right-padded: every row uses positions {@code 0..L-1} (or, for one sequence continued from a
+ * {@link KeyValueCache}, the positions after the cached ones), and because attention is causal a
  * real token never sees the padding after it, so no padding mask is needed and results for real positions
  * do not depend on what else is in the batch. Attention runs per sequence, up to its real length, in query
  * chunks against the keys up to the end of the chunk; the MLP runs in position chunks; so memory stays
@@ -109,16 +110,23 @@ public final class DecoderModel implements AutoCloseable {
     /**
      * Runs all decoder layers over the token ids {@code [1, n]} (int64) that follow the sequence {@code cache}
      * holds, at the positions after it, and appends their keys and values to the cache: the residual stream
-     * {@code [1, n, hidden]} before the final norm, in the ids' manager, equal to what the whole sequence run at
-     * once gives at these positions.
+     * {@code [1, n, hidden]} before the final norm, in the ids' manager: what the whole sequence run at once gives
+     * at these positions, up to rounding. A step that fails leaves the cache as it was.
      */
     public NDArray hiddenStates(NDArray ids, KeyValueCache cache, ChunkSettings chunks) {
         if (ids.getShape().get(0) != 1) {
             throw new IllegalArgumentException("a key/value cache holds one sequence, not " + ids.getShape().get(0));
         }
-        NDArray hidden = forward(ids, new int[] {Math.toIntExact(ids.getShape().get(1))}, chunks, cache);
-        cache.advance(ids.getShape().get(1));
-        return hidden;
+        long past = cache.length();
+        try {
+            NDArray hidden = forward(ids, new int[] {Math.toIntExact(ids.getShape().get(1))}, chunks, cache);
+            cache.advance(ids.getShape().get(1));
+            return hidden;
+        } catch (RuntimeException | Error e) {
+            // Layers before the failure have appended already: undo that, or later steps would attend to them.
+            cache.truncate(past);
+            throw e;
+        }
     }
 
     private NDArray forward(NDArray ids, int[] lengths, ChunkSettings chunks, KeyValueCache cache) {
@@ -134,7 +142,7 @@ public final class DecoderModel implements AutoCloseable {
         // Chunks are sized by the keys they attend to: the cached ones count too.
         int attentionRows = chunks.attentionRows(1, config.numAttentionHeads(), past + length);
         int mlpRows = chunks.mlpRows(batchSize, config.intermediateSize(), length);
-        NDArray mask = causalMask(batch, attentionRows);
+        NDArray mask = causalMask(batch, Math.min(attentionRows, length));
         NDArray x = Embedding.embedding(ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
         for (int i = 0; i < weights.layers().size(); i++) {
             DecoderWeights.Layer layer = weights.layers().get(i);
@@ -226,15 +234,17 @@ public final class DecoderModel implements AutoCloseable {
         long past = 0;
         if (cache != null) {
             past = cache.length();
-            NDList all = cache.extend(layer, k, v, h.getManager());
+            NDList all = cache.extend(layer, k, v);
             k = all.get(0);
             v = all.get(1);
         }
         // Query head h uses key/value head h / group: view queries as [batch, kvHeads, group, length, dim] so
         // keys and values are shared by broadcasting instead of being copied group times.
         NDArray grouped = q.reshape(batch, kvHeads, group, length, dim);
-        NDArray keysT = k.transpose(0, 1, 3, 2);
         NDManager scope = h.getManager();
+        // Derived arrays go to this layer's scope (with a cache, k belongs to the cache and would keep them).
+        NDArray keysT = k.transpose(0, 1, 3, 2);
+        keysT.attach(scope);
         // Each chunk's result is copied into one preallocated tensor right away: small results kept alive
         // between the large, growing score blocks would fragment the allocator's heap. Padding rows stay zero.
         NDArray context = scope.zeros(new Shape(batch, heads, length, dim), q.getDataType());

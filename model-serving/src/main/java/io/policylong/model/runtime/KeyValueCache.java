@@ -3,6 +3,7 @@ package io.policylong.model.runtime;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 
 /**
  * The attention keys (rotated) and values of every layer for the tokens of one sequence run so far, so that the
@@ -28,26 +29,22 @@ public final class KeyValueCache implements AutoCloseable {
     }
 
     /**
-     * The layer's keys and values {@code [1, kvHeads, length, headDim]} with the new ones appended, in
-     * {@code scope}; the cache keeps its own copy (the arrays handed out die with the caller's scope).
+     * The layer's keys and values {@code [1, kvHeads, length, headDim]} with the new ones appended. The cache owns
+     * them (they stay valid until the layer is extended again); whatever the caller derives from them must go to
+     * its own scope, or it would pile up here.
      */
-    NDList extend(int layer, NDArray newKeys, NDArray newValues, NDManager scope) {
-        NDArray allKeys = keys[layer] == null ? newKeys : keys[layer].concat(newKeys, 2);
-        NDArray allValues = values[layer] == null ? newValues : values[layer].concat(newValues, 2);
-        allKeys.attach(scope);
-        allValues.attach(scope);
-        keep(keys, layer, allKeys);
-        keep(values, layer, allValues);
-        return new NDList(allKeys, allValues);
+    NDList extend(int layer, NDArray newKeys, NDArray newValues) {
+        return new NDList(append(keys, layer, newKeys), append(values, layer, newValues));
     }
 
-    private void keep(NDArray[] slots, int layer, NDArray array) {
-        NDArray copy = array.duplicate();
-        copy.attach(manager);
+    private NDArray append(NDArray[] slots, int layer, NDArray array) {
+        NDArray all = slots[layer] == null ? array : slots[layer].concat(array, 2);
+        all.attach(manager);
         if (slots[layer] != null) {
             slots[layer].close();
         }
-        slots[layer] = copy;
+        slots[layer] = all;
+        return all;
     }
 
     /** Counts the tokens whose keys and values every layer has just appended. */
@@ -55,19 +52,32 @@ public final class KeyValueCache implements AutoCloseable {
         length += tokens;
     }
 
-    /** An independent copy: extending one leaves the other as it was. */
-    public KeyValueCache fork() {
-        KeyValueCache copy = new KeyValueCache(manager.getParentManager().newSubManager(), keys.length);
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] != null) {
-                copy.keys[i] = keys[i].duplicate();
-                copy.keys[i].attach(copy.manager);
-                copy.values[i] = values[i].duplicate();
-                copy.values[i].attach(copy.manager);
-            }
+    /**
+     * Forgets every token after the first {@code tokens}: to go back to an earlier point of the sequence, or to
+     * undo a step that failed after some layers had appended.
+     */
+    public void truncate(long tokens) {
+        if (tokens < 0 || tokens > length) {
+            throw new IllegalArgumentException("cannot keep " + tokens + " of " + length + " tokens");
         }
-        copy.length = length;
-        return copy;
+        cut(keys, tokens);
+        cut(values, tokens);
+        length = tokens;
+    }
+
+    private void cut(NDArray[] slots, long tokens) {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] == null || slots[i].getShape().get(2) == tokens) {
+                continue;
+            }
+            NDArray kept = null;
+            if (tokens > 0) {
+                kept = slots[i].get(new NDIndex(":, :, :{}", tokens)).duplicate();
+                kept.attach(manager);
+            }
+            slots[i].close();
+            slots[i] = kept;
+        }
     }
 
     /** Frees the keys and values. */

@@ -49,7 +49,7 @@ public final class TokenPredictor {
         KeyValueCache cache = model.newCache();
         try {
             return new Continuation(cache, run(cache, ids));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             cache.close();
             throw e;
         }
@@ -71,20 +71,34 @@ public final class TokenPredictor {
 
     /**
      * A sequence being extended: the logits of the token after it, and tokens appended at the cost of running only
-     * them. Close it to free its keys and values.
+     * them; it can go back to an earlier point. Close it to free its keys and values.
      */
     public final class Continuation implements AutoCloseable {
         private final KeyValueCache cache;
         private float[] logits;
+        private boolean closed;
 
         private Continuation(KeyValueCache cache, float[] logits) {
             this.cache = cache;
             this.logits = logits;
         }
 
+        /** Tokens in the sequence. */
+        public long length() {
+            synchronized (TokenPredictor.this) {
+                return cache.length();
+            }
+        }
+
         /** The logits (float32, over the vocabulary) of the token after the sequence so far. */
         public float[] logits() {
-            return logits;
+            synchronized (TokenPredictor.this) {
+                usable();
+                if (logits == null) {
+                    throw new IllegalStateException("the continuation went back: append a token to get logits");
+                }
+                return logits;
+            }
         }
 
         /** Appends tokens; the logits of the token after them. */
@@ -93,22 +107,36 @@ public final class TokenPredictor {
                 throw new IllegalArgumentException("nothing to append");
             }
             synchronized (TokenPredictor.this) {
+                usable();
                 logits = run(cache, ids);
+                return logits;
             }
-            return logits;
         }
 
-        /** An independent continuation of the same sequence. */
-        public Continuation fork() {
+        /** Goes back to the first {@code tokens} of the sequence; {@link #logits()} waits for the next append. */
+        public void truncate(long tokens) {
             synchronized (TokenPredictor.this) {
-                return new Continuation(cache.fork(), logits);
+                usable();
+                if (tokens != cache.length()) {
+                    cache.truncate(tokens);
+                    logits = null;
+                }
+            }
+        }
+
+        private void usable() {
+            if (closed) {
+                throw new IllegalStateException("the continuation is closed");
             }
         }
 
         @Override
         public void close() {
             synchronized (TokenPredictor.this) {
-                cache.close();
+                if (!closed) {
+                    closed = true;
+                    cache.close();
+                }
             }
         }
     }

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A continuation (keys and values kept, appended tokens run alone) gives the logits of the whole sequence run at
- * once: single tokens, blocks that span several attention chunks after cached keys, forks that go their own way.
+ * once: single tokens, blocks that span several attention chunks after cached keys, going back, a failed step.
  */
 class TokenPredictorTest {
     private static final double TOLERANCE = 1e-4;
@@ -52,15 +52,25 @@ class TokenPredictorTest {
                     assertClose(predictor.nextTokenLogits(Arrays.copyOf(ids, 61)), c.append(ids[60]), "one token");
                     assertClose(predictor.nextTokenLogits(Arrays.copyOf(ids, 91)),
                             c.append(Arrays.copyOfRange(ids, 61, 91)), "a block of 30");
-                    try (TokenPredictor.Continuation other = c.fork()) {
-                        long[] branch = Arrays.copyOf(ids, 92);
-                        branch[91] = (ids[91] + 1) % config.vocabSize();
-                        assertClose(predictor.nextTokenLogits(branch), other.append(branch[91]), "the fork");
-                        for (int n = 91; n < 120; n++) {
-                            assertClose(predictor.nextTokenLogits(Arrays.copyOf(ids, n + 1)), c.append(ids[n]),
-                                    "token " + n + ", after the fork went its own way");
-                        }
+                    // Back into the block, another token, then the block's own tokens again.
+                    c.truncate(75);
+                    assertThrows(IllegalStateException.class, c::logits, "no logits until a token is appended");
+                    long[] branch = Arrays.copyOf(ids, 76);
+                    branch[75] = (ids[75] + 1) % config.vocabSize();
+                    assertClose(predictor.nextTokenLogits(branch), c.append(branch[75]), "after going back");
+                    c.truncate(75);
+                    assertClose(predictor.nextTokenLogits(Arrays.copyOf(ids, 91)),
+                            c.append(Arrays.copyOfRange(ids, 75, 91)), "the block's end again");
+                    // A step that fails leaves the sequence as it was.
+                    long outside = config.vocabSize() + 5;
+                    assertThrows(RuntimeException.class, () -> c.append(ids[91], outside));
+                    assertEquals(91, c.length());
+                    for (int n = 91; n < 120; n++) {
+                        assertClose(predictor.nextTokenLogits(Arrays.copyOf(ids, n + 1)), c.append(ids[n]),
+                                "token " + n);
                     }
+                    c.close();
+                    assertThrows(IllegalStateException.class, () -> c.append(ids[0]), "closed");
                 }
                 assertThrows(IllegalArgumentException.class, () -> predictor.start(new long[0]));
             }
