@@ -152,7 +152,7 @@ public final class ExperimentCommand implements Callable<Integer> {
             // The seed orders the documents (for every arm: the job screens them, and samples are committed, in this
             // order) and the trainer's batches; without it three of the arms would see the same data every seed.
             Path seedConfig = configWithDocuments(seed, documents);
-            Path ordered = out.resolve("documents-order-seed-" + seed + ".jsonl");
+            Path ordered = orderedDocuments(seed);
             Path offPolicy = screen("screen-off-policy-seed-" + seed, seedConfig, Map.of());
             Path similarity = screen("screen-similarity-seed-" + seed, seedConfig, Map.of("epsilon", -1e6,
                     "epsilon-neg", -1e6));
@@ -201,9 +201,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         err.printf("experiment: %s%n", name);
         err.flush();
         long start = System.nanoTime();
-        ArmRun run = body.run();
-        run = new ArmRun(run.arm(), run.seed(), run.tokens(), run.heldOutLoss(), run.logprob(), run.copyGain(),
-                (System.nanoTime() - start) / 1e9);
+        ArmRun run = body.run().withSeconds((System.nanoTime() - start) / 1e9);
         run.write(result);
         err.printf("experiment: %s: %d tokens, held-out loss %.4f (%.0f s)%n", name, run.tokens(), run.heldOutLoss(),
                 run.seconds());
@@ -221,7 +219,7 @@ public final class ExperimentCommand implements Callable<Integer> {
      * everything else as given.
      */
     private Path configWithDocuments(long seed, Path documents) throws Exception {
-        Path ordered = out.resolve("documents-order-seed-" + seed + ".jsonl");
+        Path ordered = orderedDocuments(seed);
         Path file = out.resolve("config-seed-" + seed + ".yaml");
         if (!Files.isRegularFile(file)) {
             List<String> lines = new ArrayList<>();
@@ -240,6 +238,10 @@ public final class ExperimentCommand implements Callable<Integer> {
             yaml.writeValue(file.toFile(), tree);
         }
         return file;
+    }
+
+    private Path orderedDocuments(long seed) {
+        return out.resolve("documents-order-seed-" + seed + ".jsonl");
     }
 
     /** The job once with version 0 (and screening overrides), for the arms that do not follow the model. */

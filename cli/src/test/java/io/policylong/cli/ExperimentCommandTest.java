@@ -53,12 +53,7 @@ class ExperimentCommandTest {
         Path heldOut = dir.resolve("held-out.jsonl");
         Files.write(heldOut, brown.subList(brown.size() - 30, brown.size()).stream().map(Document::toJson).toList());
         Path config = dir.resolve("loop.yaml");
-        Files.writeString(config, String.join("\n",
-                "input: {documents: " + documents + ", max-document-tokens: 4000}",
-                "policy: {initial-checkpoint: " + fixtures.v0() + "}",
-                "retrieval: {index: " + fixtures.index() + ", top-k: 4, max-candidates: 4}",
-                JobFixtures.commonYaml(),
-                "runtime: {checkpoint-interval: 1s, web-ui-port: " + freePort() + ", summary-interval: 1h}"));
+        Files.writeString(config, fixtures.loopYaml(documents, freePort()));
 
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

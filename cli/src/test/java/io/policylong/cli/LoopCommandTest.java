@@ -45,12 +45,7 @@ class LoopCommandTest {
         Path documents = dir.resolve("documents.jsonl");
         Files.write(documents, fixtures.documents().stream().map(Document::toJson).toList());
         Path config = dir.resolve("loop.yaml");
-        Files.writeString(config, String.join("\n",
-                "input: {documents: " + documents + ", max-document-tokens: 4000}",
-                "policy: {initial-checkpoint: " + fixtures.v0() + "}",
-                "retrieval: {index: " + fixtures.index() + ", top-k: 4, max-candidates: 4}",
-                JobFixtures.commonYaml(),
-                "runtime: {checkpoint-interval: 1s, web-ui-port: " + freePort() + ", summary-interval: 1h}"));
+        Files.writeString(config, fixtures.loopYaml(documents, freePort()));
         Path out = dir.resolve("loop");
         Path log = dir.resolve("loop.log");
         Process loop = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

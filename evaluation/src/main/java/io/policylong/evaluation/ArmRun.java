@@ -44,6 +44,11 @@ public record ArmRun(String arm, long seed, long tokens, double heldOutLoss, Map
         return new ArmRun(arm, seed, tokens, heldOutLoss, logprob, gain, seconds);
     }
 
+    /** The same run, timed. */
+    public ArmRun withSeconds(double took) {
+        return new ArmRun(arm, seed, tokens, heldOutLoss, logprob, copyGain, took);
+    }
+
     /** The key of a task and length. */
     public static String key(ProbeTask task, int length) {
         return task.label() + "@" + length;

@@ -180,7 +180,7 @@ public record ExperimentSummary(Map<String, Arm> arms, Map<String, Arm> paired, 
                     series.toArray(XYSeries[]::new)));
             plot(directory, page, file + "-paired-differences.png", Charts.intervalChart(task
                     + ": on-policy minus each arm (95 % intervals over seeds)", "length (tokens)",
-                    "difference, nats per token", false, differences(task)));
+                    "difference, nats per token", differences(task)));
         }
         page.append("\n<p>The same numbers: <a href=\"experiment.json\">experiment.json</a>.</p>\n</body></html>\n");
         ReportFiles.writeAtomically(directory.resolve("index.html"), page.toString());

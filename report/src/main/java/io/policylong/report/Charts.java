@@ -13,7 +13,9 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYErrorRenderer;
+import org.jfree.chart.renderer.xy.XYItemRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import org.jfree.data.xy.YIntervalSeries;
@@ -26,39 +28,40 @@ public final class Charts {
 
     /** A line chart with markers of these series; the x axis counts in whole numbers when {@code integerX}. */
     public static JFreeChart lineChart(String title, String x, String y, boolean integerX, XYSeries... series) {
-        System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
         for (XYSeries s : series) {
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, data, PlotOrientation.VERTICAL, true, false,
-                false);
-        XYPlot plot = chart.getXYPlot();
-        if (integerX) {
-            ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        }
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < series.length; i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
-        plot.setRenderer(renderer);
-        return chart;
+        return chart(title, x, y, integerX, data, renderer);
     }
 
     /**
      * Points with vertical error bars (confidence intervals), one marker per series at each x, and a line at y = 0 so
      * that an interval that excludes 0 can be seen at a glance.
      */
-    public static JFreeChart intervalChart(String title, String x, String y, boolean integerX,
-            YIntervalSeries... series) {
-        System.setProperty("java.awt.headless", "true");
+    public static JFreeChart intervalChart(String title, String x, String y, YIntervalSeries... series) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         for (YIntervalSeries s : series) {
             data.addSeries(s);
         }
+        XYErrorRenderer renderer = new XYErrorRenderer();
+        renderer.setDrawXError(false);
+        renderer.setDefaultLinesVisible(false);
+        renderer.setCapLength(6);
+        renderer.setErrorStroke(new BasicStroke(1.5f));
+        JFreeChart chart = chart(title, x, y, false, data, renderer);
+        chart.getXYPlot().addRangeMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
+        return chart;
+    }
+
+    /** The reports' chart style (white plot, grey grid) around this data and renderer. */
+    private static JFreeChart chart(String title, String x, String y, boolean integerX, XYDataset data,
+            XYItemRenderer renderer) {
+        System.setProperty("java.awt.headless", "true");
         JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, data, PlotOrientation.VERTICAL, true, false,
                 false);
         XYPlot plot = chart.getXYPlot();
@@ -68,12 +71,6 @@ public final class Charts {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        plot.addRangeMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
-        XYErrorRenderer renderer = new XYErrorRenderer();
-        renderer.setDrawXError(false);
-        renderer.setDefaultLinesVisible(false);
-        renderer.setCapLength(6);
-        renderer.setErrorStroke(new BasicStroke(1.5f));
         plot.setRenderer(renderer);
         return chart;
     }

@@ -117,4 +117,14 @@ public record JobFixtures(Path v0, Path v1, Path index, List<Document> documents
                 "rescreen: {documents-per-second: 50}",
                 "scoring: {device: cpu, max-delay: 5ms, capacity: 4}");
     }
+
+    /** A configuration for `loop` (and `experiment`) on these fixtures: their documents file, v0, the index. */
+    public String loopYaml(Path documentsFile, int webUiPort) {
+        return String.join("\n",
+                "input: {documents: " + documentsFile + ", max-document-tokens: 4000}",
+                "policy: {initial-checkpoint: " + v0 + "}",
+                "retrieval: {index: " + index + ", top-k: 4, max-candidates: 4}",
+                commonYaml(),
+                "runtime: {checkpoint-interval: 1s, web-ui-port: " + webUiPort + ", summary-interval: 1h}");
+    }
 }

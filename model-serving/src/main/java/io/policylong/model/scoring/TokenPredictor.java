@@ -24,21 +24,12 @@ public final class TokenPredictor {
         this.chunks = chunks;
     }
 
-    /** The logits (float32, over the vocabulary) of the token after {@code ids}. */
+    /** The logits (float32, over the vocabulary) of the token after {@code ids}, keeping nothing. */
     public synchronized float[] nextTokenLogits(long[] ids) {
         if (ids.length == 0) {
             throw new IllegalArgumentException("a sequence needs at least one token");
         }
-        boolean gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try (NDManager manager = model.newBatchManager()) {
-            NDArray input = manager.create(ids, new Shape(1, ids.length));
-            NDArray hidden = model.hiddenStates(input, new int[] {ids.length}, chunks);
-            NDArray last = hidden.get(new NDIndex("0, {}:{}", ids.length - 1, ids.length));
-            return model.logits(last).toType(DataType.FLOAT32, false).toFloatArray();
-        } finally {
-            JniUtils.setGradMode(gradMode);
-        }
+        return run(null, ids);
     }
 
     /** A continuation of {@code ids}: the model has run them once and holds their keys and values. */
@@ -55,13 +46,17 @@ public final class TokenPredictor {
         }
     }
 
-    /** Runs {@code ids} after what the cache holds; the logits (float32) of the token after the last. */
+    /**
+     * Runs {@code ids} after what the cache holds (alone without a cache); the logits (float32) of the token after
+     * the last.
+     */
     private float[] run(KeyValueCache cache, long[] ids) {
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager manager = model.newBatchManager()) {
             NDArray input = manager.create(ids, new Shape(1, ids.length));
-            NDArray hidden = model.hiddenStates(input, cache, chunks);
+            NDArray hidden = cache == null ? model.hiddenStates(input, new int[] {ids.length}, chunks)
+                    : model.hiddenStates(input, cache, chunks);
             NDArray last = hidden.get(new NDIndex("0, {}:{}", ids.length - 1, ids.length));
             return model.logits(last).toType(DataType.FLOAT32, false).toFloatArray();
         } finally {
